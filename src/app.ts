@@ -1,0 +1,60 @@
+import type { Logger } from "pino";
+import { commands } from "./commands/index.ts";
+import type { LoadedConfig } from "./config/load.ts";
+import { redactor } from "./config/secrets.ts";
+import { AccessPolicy } from "./core/access.ts";
+import { Bot } from "./core/bot.ts";
+import type { CommandSpec } from "./core/command.ts";
+import { Registry } from "./core/registry.ts";
+import { createLogger } from "./log.ts";
+import type { Services } from "./services.ts";
+import { openStore, type Store } from "./store/store.ts";
+
+export interface App {
+  bot: Bot<Services>;
+  services: Services;
+  loaded: LoadedConfig;
+  redact: (text: string) => string;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  log?: Logger;
+  store?: Store;
+  now?: () => Date;
+  /** Extra or replacement commands (tests). */
+  commands?: readonly CommandSpec<Services>[];
+  /** Minimum log level regardless of config (the one-shot CLI keeps quiet). */
+  logLevel?: string;
+}
+
+/** The composition root: config → logger, store, sources → the command core. */
+export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Promise<App> {
+  const { config } = loaded;
+  const redact = redactor(loaded.secrets);
+  const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log.level, format: config.log.format, redact });
+  const store = opts.store ?? (await openStore(config.store, config.dataDir));
+  const now = opts.now ?? (() => new Date());
+  const services: Services = { config, store, log, now };
+  const bot = new Bot<Services>({
+    registry: new Registry(opts.commands ?? commands),
+    services,
+    prefix: config.prefix,
+    names: config.names,
+    flood: config.flood,
+    access: new AccessPolicy(config.access.roles),
+    log,
+    redact,
+    now: () => now().getTime(),
+  });
+  return {
+    bot,
+    services,
+    loaded,
+    redact,
+    async close() {
+      await store.close();
+      log.flush?.();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { createApp } from "../app.ts";
+import { configPath, loadConfig } from "../config/load.ts";
+import { renderPlain } from "../core/render.ts";
+import type { Reply } from "../core/reply.ts";
+import { UsageError } from "./usage-error.ts";
+
+export const ASK_USAGE = "usage: binderbot ask [--config FILE] [--as PLATFORM:USERID] [--json] [TEXT ...]";
+
+/** One JSON line per input: the contract other tools rely on. */
+export interface AskResult {
+  input: string;
+  command: string | null;
+  ok: boolean;
+  text: string;
+  data: Record<string, unknown> | null;
+  error: string | null;
+}
+
+export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }): Promise<number> {
+  let parsed: ReturnType<typeof parseOpts>;
+  try {
+    parsed = parseOpts(argv);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${ASK_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const as = values.as ?? "shell:local";
+  const m = /^([a-z][a-z0-9-]*):(\S+)$/.exec(as);
+  if (!m) throw new UsageError(`--as takes PLATFORM:USERID, e.g. slack:U0123ABC (got '${as}')\n${ASK_USAGE}`);
+  const [, platform, userId] = m as unknown as [string, string, string];
+
+  const loaded = loadConfig(configPath(values.config));
+  // One local process answering its own inputs: flood control is for chat rooms, not for this.
+  loaded.config.flood = { ...loaded.config.flood, max: 0 };
+  const app = await createApp(loaded, { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "warn" });
+  let seq = 0;
+  const answer = async (input: string): Promise<void> => {
+    let reply: Reply | null;
+    try {
+      reply = await app.bot.handle({
+        platform,
+        room: "ask",
+        userId,
+        text: input,
+        eventId: `ask-${process.pid}-${++seq}`,
+      });
+    } catch (err) {
+      reply = { ok: false, blocks: [], error: app.redact(String((err as Error)?.message ?? err)), command: null };
+    }
+    const result: AskResult = {
+      input,
+      command: reply?.command ?? null,
+      ok: reply?.ok ?? true,
+      text: reply ? renderPlain(reply) : "",
+      data: reply?.data ?? null,
+      error: reply?.error ?? null,
+    };
+    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.text || result.error || ""}\n`);
+  };
+  try {
+    if (positionals.length > 0) {
+      for (const text of positionals) await answer(text);
+    } else {
+      const rl = createInterface({ input: io.stdin, terminal: false });
+      for await (const line of rl) if (line.trim() !== "") await answer(line);
+    }
+  } finally {
+    await app.close();
+  }
+  return 0;
+}
+
+function parseOpts(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string", short: "c" },
+      as: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+}

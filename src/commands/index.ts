@@ -1,0 +1,7 @@
+import type { CommandSpec } from "../core/command.ts";
+import type { Services } from "../services.ts";
+import { help } from "./help.ts";
+import { whoami } from "./whoami.ts";
+
+/** Every command the bot has, in the order `help` lists them. */
+export const commands: readonly CommandSpec<Services>[] = [help, whoami];

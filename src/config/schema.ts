@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+/** Keys whose values are secrets: never printed, logged or said in chat. */
+export const SECRET_KEYS = new Set([
+  "token",
+  "accessToken",
+  "botToken",
+  "appToken",
+  "signingSecret",
+  "password",
+  "secret",
+  "webhookSecret",
+]);
+
+const repo = z.string().regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name, e.g. jupyterhub/binderhub");
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, "expected an http(s) URL");
+const userRefList = z.array(z.string().regex(/^[a-z][a-z0-9-]*:\S+$/, "expected platform:userId, e.g. slack:U0123ABC"));
+
+export const chartSchema = z.strictObject({
+  /** Chart name as it appears in the chart index and in the deploy repo's dependencies. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected a chart name: lower-case letters, digits, '-'"),
+  /** GitHub repository that builds the chart (for PRs). */
+  github: repo,
+  /** Where to clone it from: a URL or a local path. */
+  git: z.string().min(1),
+  /** Folder holding chartpress.yaml. */
+  chartDir: z.string().min(1).default("helm-chart"),
+  /** The published Helm chart repository index. */
+  index: z.string().min(1),
+  /** Default branch; discovered from the mirror when absent. */
+  branch: z.string().min(1).optional(),
+});
+
+export const slackSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  mode: z.enum(["socket", "http"]).default("socket"),
+  botToken: z.string().min(1),
+  appToken: z.string().min(1).optional(),
+  signingSecret: z.string().min(1).optional(),
+  apiUrl: httpUrl.optional(),
+});
+
+export const matrixSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  homeserver: httpUrl,
+  userId: z.string().regex(/^@[^:\s]+:\S+$/, "expected a Matrix user id, e.g. @binderbot:matrix.org"),
+  accessToken: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  rooms: z.array(z.string().min(1)).default([]),
+  autojoin: z.boolean().default(false),
+});
+
+export const gitterSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  homeserver: httpUrl.default("https://gitter.ems.host"),
+  userId: z
+    .string()
+    .regex(/^@[^:\s]+:\S+$/, "expected a Matrix user id")
+    .optional(),
+  accessToken: z.string().min(1),
+  rooms: z.array(z.string().min(1)).default([]),
+  autojoin: z.boolean().default(false),
+});
+
+export const configSchema = z.strictObject({
+  /** What a command starts with. */
+  prefix: z.string().min(1).regex(/^\S+$/, "expected one word without spaces").default("!binder"),
+  /** Names the bot answers to when addressed: "@binderbot …", "binderbot: …". */
+  names: z.array(z.string().min(1)).default(["binderbot"]),
+  /** Git mirrors and the sqlite store live here. */
+  dataDir: z.string().min(1).default("./data"),
+  /** sqlite (a file under dataDir) | memory | redis://host:port */
+  store: z
+    .string()
+    .regex(/^(sqlite|memory|rediss?:\/\/\S+)$/, "expected sqlite, memory, or a redis:// URL")
+    .default("sqlite"),
+  log: z
+    .strictObject({
+      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+      format: z.enum(["auto", "json", "pretty"]).default("auto"),
+    })
+    .default({ level: "info", format: "auto" }),
+  github: z
+    .strictObject({
+      apiUrl: httpUrl.default("https://api.github.com"),
+      token: z.string().min(1).optional(),
+    })
+    .default({ apiUrl: "https://api.github.com" }),
+  charts: z.array(chartSchema).min(1, "expected at least one chart"),
+  deploy: z.strictObject({
+    github: repo,
+    /** Where the chart version is pinned. */
+    chartFile: z.string().min(1).default("mybinder/Chart.yaml"),
+    branch: z.string().min(1).default("main"),
+    ci: z.enum(["github-actions", "travis"]).default("github-actions"),
+    workflow: z.string().min(1).default("cd.yml"),
+    /** Travis CI API base, for ci: travis. */
+    travisApiUrl: httpUrl.default("https://api.travis-ci.com"),
+  }),
+  /** Per-user flood control. max: 0 turns it off. */
+  flood: z
+    .strictObject({ max: z.number().int().min(0).default(5), perSeconds: z.number().positive().default(10) })
+    .default({ max: 5, perSeconds: 10 }),
+  access: z.strictObject({ roles: z.record(z.string(), userRefList).default({}) }).default({ roles: {} }),
+  http: z
+    .strictObject({ port: z.number().int().min(0).max(65535).default(0), host: z.string().default("0.0.0.0") })
+    .default({ port: 0, host: "0.0.0.0" }),
+  adapters: z
+    .strictObject({
+      shell: z.strictObject({ enabled: z.boolean().default(false) }).optional(),
+      slack: slackSchema.optional(),
+      matrix: matrixSchema.optional(),
+      gitter: gitterSchema.optional(),
+    })
+    .default({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ChartConfig = z.infer<typeof chartSchema>;

@@ -1,0 +1,93 @@
+import type { ArgSpec, ArgValue, CommandSpec, FlagValue, Invocation } from "./command.ts";
+import { parseRef } from "./ref.ts";
+
+export type BindResult = { ok: true; invocation: Invocation } | { ok: false; error: string };
+
+/** Checks tokens against a command's declared flags and arguments. */
+export function bind<S>(spec: CommandSpec<S>, tokens: readonly string[], implied?: Record<string, FlagValue>): BindResult {
+  const flags: Record<string, FlagValue> = { ...(implied ?? {}) };
+  const positional: string[] = [];
+  const flagSpecs = spec.flags ?? [];
+  let endOfFlags = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i] as string;
+    if (!endOfFlags && tok === "--") {
+      endOfFlags = true;
+      continue;
+    }
+    if (!endOfFlags && /^--?[A-Za-z]/.test(tok)) {
+      const [rawName, inline] = splitOnce(tok.replace(/^--?/, ""), "=");
+      const fs = flagSpecs.find((f) => f.name === rawName.toLowerCase());
+      if (!fs) {
+        const known = flagSpecs.map((f) => `--${f.name}`).join(", ");
+        return { ok: false, error: `unknown flag '--${rawName}'${known ? ` (it takes ${known})` : " (it takes no flags)"}` };
+      }
+      if (fs.type === "boolean") {
+        if (inline !== undefined && !/^(true|false)$/i.test(inline)) return { ok: false, error: `--${fs.name} takes no value` };
+        flags[fs.name] = inline === undefined ? true : inline.toLowerCase() === "true";
+        continue;
+      }
+      const value = inline ?? tokens[++i];
+      if (value === undefined) return { ok: false, error: `--${fs.name} needs a value` };
+      if (fs.type === "int") {
+        if (!/^\d{1,9}$/.test(value)) return { ok: false, error: `--${fs.name} takes a whole number, not '${clip(value)}'` };
+        flags[fs.name] = Number(value);
+      } else flags[fs.name] = value;
+      continue;
+    }
+    positional.push(tok);
+  }
+
+  const specs = [...spec.args];
+  const rest = specs.at(-1)?.type === "rest";
+  // Skip leading optional arguments when fewer values are given than declared.
+  while (!rest && positional.length < specs.length && specs[0]?.leading && !specs[0].required) specs.shift();
+  const args: Record<string, ArgValue> = {};
+  for (const a of spec.args) args[a.name] = undefined;
+  if (!rest && positional.length > specs.length) {
+    const extra = positional
+      .slice(specs.length)
+      .map((p) => clip(p))
+      .join(" ");
+    return { ok: false, error: `too many arguments: '${extra}' was not expected` };
+  }
+  for (let i = 0; i < specs.length; i++) {
+    const a = specs[i] as ArgSpec;
+    const raw = a.type === "rest" ? positional.slice(i).join(" ") || undefined : positional[i];
+    if (raw === undefined) {
+      if (a.required) return { ok: false, error: `missing <${a.name}>: ${a.description}` };
+      continue;
+    }
+    const checked = check(a, raw);
+    if (typeof checked === "object") return { ok: false, error: checked.error };
+    args[a.name] = checked;
+  }
+  return { ok: true, invocation: { args, flags, tokens: [...tokens] } };
+}
+
+function check(a: ArgSpec, raw: string): ArgValue | { error: string } {
+  switch (a.type) {
+    case "int":
+      return /^\d{1,9}$/.test(raw) ? Number(raw) : { error: `<${a.name}> must be a whole number, not '${clip(raw)}'` };
+    case "enum": {
+      const v = raw.toLowerCase();
+      return a.choices?.includes(v) ? v : { error: `<${a.name}> must be one of ${a.choices?.join(", ")}, not '${clip(raw)}'` };
+    }
+    case "ref": {
+      const r = parseRef(raw);
+      return "error" in r ? { error: r.error } : raw.trim();
+    }
+    default:
+      return raw;
+  }
+}
+
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+}
+
+export function clip(s: string, n = 40): string {
+  const one = s.replace(/\s+/g, " ");
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}

@@ -1,0 +1,96 @@
+import type { CommandSpec, FlagValue } from "./command.ts";
+import type { Message } from "./message.ts";
+import type { Registry } from "./registry.ts";
+import { tokenize } from "./tokenize.ts";
+
+/** Longest text the parser will look at; chat messages beyond it are refused, not truncated. */
+export const MAX_TEXT = 4000;
+
+export type Parsed<S> =
+  /** Not addressed to the bot: say nothing. */
+  | { kind: "ignore" }
+  /** Addressed, but nothing after the address. */
+  | { kind: "empty" }
+  | {
+      kind: "command";
+      spec: CommandSpec<S>;
+      tokens: string[];
+      flags?: Record<string, FlagValue>;
+      via: "prefix" | "mention" | "intent";
+    }
+  | { kind: "unknown"; word: string; suggestions: string[] }
+  | { kind: "error"; error: string };
+
+export interface ParserOptions {
+  /** e.g. "!binder" */
+  prefix: string;
+  /** Names the bot answers to when mentioned: "binderbot" matches "@binderbot …", "binderbot: …". */
+  names: readonly string[];
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export class Parser<S> {
+  readonly #prefix: RegExp;
+  readonly #mention: RegExp | null;
+
+  constructor(
+    private readonly registry: Registry<S>,
+    opts: ParserOptions,
+  ) {
+    this.#prefix = new RegExp(`^${escapeRe(opts.prefix)}(?=\\s|$)`, "i");
+    const names = opts.names.filter((n) => n.trim() !== "").map(escapeRe);
+    this.#mention = names.length
+      ? new RegExp(`^(?:@(?:${names.join("|")})\\b[:,]?|(?:${names.join("|")})\\s*[:,])(?=\\s|$)`, "i")
+      : null;
+  }
+
+  /** Where the address ends, or -1 when the message is not for the bot. */
+  addressed(msg: Pick<Message, "text" | "addressed">): { rest: string; via: "prefix" | "mention" } | null {
+    const text = msg.text.trim();
+    const p = this.#prefix.exec(text);
+    if (p) return { rest: text.slice(p[0].length).trim(), via: "prefix" };
+    const m = this.#mention?.exec(text);
+    if (m) return { rest: text.slice(m[0].length).trim(), via: "mention" };
+    if (msg.addressed) return { rest: text, via: "mention" };
+    return null;
+  }
+
+  parse(msg: Pick<Message, "text" | "addressed">): Parsed<S> {
+    const addr = this.addressed(msg);
+    if (!addr) return { kind: "ignore" };
+    const { rest, via } = addr;
+    if (rest === "") return { kind: "empty" };
+    if (rest.length > MAX_TEXT)
+      return { kind: "error", error: `that message is too long for a command (${rest.length} characters; at most ${MAX_TEXT})` };
+
+    const firstWord = /^\S+/.exec(rest)?.[0] ?? "";
+    const spec = this.registry.get(firstWord.replace(/[?!.,:]+$/, ""));
+    if (spec) {
+      const t = tokenize(rest.slice(firstWord.length));
+      if (!t.ok) return { kind: "error", error: t.error };
+      return { kind: "command", spec, tokens: t.tokens, via };
+    }
+
+    const intent = this.intent(rest);
+    if (intent) return intent;
+    return { kind: "unknown", word: firstWord, suggestions: this.registry.suggest(firstWord) };
+  }
+
+  /** Plain questions ("which sha do I use for #395?") mapped to commands by their declared intents. */
+  intent(text: string): Parsed<S> | null {
+    for (const spec of this.registry.all()) {
+      for (const intent of spec.intents ?? []) {
+        const m = text.match(intent.pattern);
+        if (!m) continue;
+        const values = intent.args
+          ? intent.args(m)
+          : spec.args.map((a) => m.groups?.[a.name]).filter((v): v is string => v !== undefined);
+        return { kind: "command", spec, tokens: values, via: "intent", ...(intent.flags ? { flags: intent.flags } : {}) };
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,14 @@
+import type { Logger } from "pino";
+import type { Config } from "./config/schema.ts";
+import type { Store } from "./store/store.ts";
+
+/**
+ * What commands may ask for. Built once by the composition root (src/app.ts); sources are created
+ * lazily so that a command nobody runs costs nothing at start-up.
+ */
+export interface Services {
+  config: Config;
+  store: Store;
+  log: Logger;
+  now: () => Date;
+}

@@ -1,0 +1,103 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import Keyv from "keyv";
+
+/**
+ * The bot's state (waiters, verdict history, sync tokens, caches) behind a small interface of its
+ * own, so the backend can change without touching commands. Backed by keyv: sqlite under dataDir
+ * by default, in memory for tests, Redis for several replicas.
+ */
+export interface Store {
+  readonly kind: "memory" | "sqlite" | "redis";
+  get<T>(key: string): Promise<T | undefined>;
+  /** ttlMs: forget the value after that long. */
+  set<T>(key: string, value: T, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /**
+   * Read-modify-write one key. Calls for the same key on this process run one after another, so a
+   * list kept under one key never loses an element to a concurrent update here.
+   */
+  update<T>(key: string, fn: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined>;
+  /** Every key starting with `prefix`, with its value. */
+  entries<T>(prefix: string): AsyncGenerator<[string, T]>;
+  close(): Promise<void>;
+}
+
+const NAMESPACE = "binderbot";
+
+export class KeyvStore implements Store {
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly kind: Store["kind"],
+    private readonly keyv: Keyv,
+  ) {
+    // A backend that fails must not crash the process; failures surface as rejected calls.
+    keyv.on("error", () => {});
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return (await this.keyv.get<T>(key)) ?? undefined;
+  }
+
+  async set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
+    const ok = await this.keyv.set(key, value, ttlMs);
+    if (ok === false) throw new Error(`store (${this.kind}) refused to write ${key}`);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.keyv.delete(key);
+  }
+
+  update<T>(key: string, fn: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined> {
+    const prev = this.#locks.get(key) ?? Promise.resolve();
+    const next = prev
+      .catch(() => {})
+      .then(async () => {
+        const value = fn(await this.get<T>(key));
+        if (value === undefined) await this.delete(key);
+        else await this.set(key, value, ttlMs);
+        return value;
+      });
+    this.#locks.set(key, next);
+    void next
+      .finally(() => {
+        if (this.#locks.get(key) === next) this.#locks.delete(key);
+      })
+      .catch(() => {});
+    return next;
+  }
+
+  async *entries<T>(prefix: string): AsyncGenerator<[string, T]> {
+    const it = this.keyv.iterator?.(NAMESPACE);
+    if (!it) throw new Error(`store (${this.kind}) cannot list keys`);
+    for await (const pair of it as AsyncGenerator<[string, T | undefined]>) {
+      const [k, v] = pair;
+      if (typeof k === "string" && k.startsWith(prefix) && v !== undefined) yield [k, v];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.keyv.disconnect?.();
+  }
+}
+
+/** Opens the store a config names: "memory", "sqlite" (a file under dataDir) or a redis:// URL. */
+export async function openStore(spec: string, dataDir: string): Promise<Store> {
+  if (spec === "memory") return new KeyvStore("memory", new Keyv({ store: new Map(), namespace: NAMESPACE }));
+  if (spec === "sqlite") {
+    const dir = resolve(dataDir);
+    mkdirSync(dir, { recursive: true });
+    const { default: KeyvSqlite } = await import("@keyv/sqlite");
+    const backend = new KeyvSqlite({ uri: `sqlite://${join(dir, "binderbot.sqlite")}`, busyTimeout: 5000 });
+    return new KeyvStore("sqlite", new Keyv({ store: backend, namespace: NAMESPACE }));
+  }
+  if (/^rediss?:\/\//.test(spec)) {
+    const { default: KeyvRedis } = await import("@keyv/redis");
+    const backend = new KeyvRedis(spec, { throwOnConnectError: true, throwOnErrors: true });
+    const store = new KeyvStore("redis", new Keyv({ store: backend, namespace: NAMESPACE, useKeyPrefix: false }));
+    await backend.getClient(); // connect now: a wrong URL is a startup error, not a silent loss later
+    return store;
+  }
+  throw new Error(`unknown store '${spec}' (expected sqlite, memory or redis://…)`);
+}

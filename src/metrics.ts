@@ -1,0 +1,112 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { MessageHandler } from "./core/adapter.ts";
+
+/**
+ * The bot's Prometheus metrics, on a registry of its own (never prom-client's global one, so tests
+ * and several apps in one process do not collide). The core never imports this module: the
+ * composition root wraps the message handler (`countingHandler`) and sources call `observeSource`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  /** Messages handed to the bot by an adapter (addressed or not). */
+  readonly messages: Counter<"platform">;
+  /** Commands answered, by name and outcome. `command` is "" when no command was recognised. */
+  readonly commands: Counter<"platform" | "command" | "outcome">;
+  /** Things that went wrong outside a command's own failure reply: handler crash, send failure, adapter error. */
+  readonly errors: Counter<"platform" | "kind">;
+  /** Notifications waiting to be delivered. 0 until the notification outbox exists; set by it. */
+  readonly outboxSize: Gauge;
+  /** How long a call to a live source (GitHub, chart index, git, CI) took. */
+  readonly sourceLatency: Histogram<"source">;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.messages = new Counter({
+      name: "binderbot_messages_total",
+      help: "Chat messages received from the adapters",
+      labelNames: ["platform"],
+      registers,
+    });
+    this.commands = new Counter({
+      name: "binderbot_commands_total",
+      help: "Replies given, by command and outcome (ok|fail)",
+      labelNames: ["platform", "command", "outcome"],
+      registers,
+    });
+    this.errors = new Counter({
+      name: "binderbot_errors_total",
+      help: "Errors outside a command's own reply (handler crash, send failure, adapter error)",
+      labelNames: ["platform", "kind"],
+      registers,
+    });
+    this.outboxSize = new Gauge({
+      name: "binderbot_notification_outbox_size",
+      help: "Notifications waiting to be delivered",
+      registers,
+    });
+    this.outboxSize.set(0);
+    this.sourceLatency = new Histogram({
+      name: "binderbot_source_latency_seconds",
+      help: "Latency of calls to live sources",
+      labelNames: ["source"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "binderbot_" });
+  }
+
+  observeSource(name: string, seconds: number): void {
+    this.sourceLatency.observe({ source: name }, seconds);
+  }
+
+  setOutboxSize(n: number): void {
+    this.outboxSize.set(n);
+  }
+
+  error(platform: string, kind: string): void {
+    this.errors.inc({ platform, kind });
+  }
+
+  /** The Prometheus text exposition and its content type. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** The process-wide metrics: what `run` serves on /metrics and what sources report to. */
+export const metrics = new Metrics();
+
+/** Records how long a call to a live source took (seconds), on the process-wide metrics. */
+export function observeSource(name: string, seconds: number): void {
+  metrics.observeSource(name, seconds);
+}
+
+/** Times `fn` as a call to source `name` (recorded whether it resolves or rejects). */
+export async function timeSource<T>(name: string, fn: () => Promise<T>, m: Metrics = metrics): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    m.observeSource(name, (performance.now() - started) / 1000);
+  }
+}
+
+/** Sets the notification outbox size gauge on the process-wide metrics. */
+export function setOutboxSize(n: number): void {
+  metrics.setOutboxSize(n);
+}
+
+/** Wraps the bot's handler so every message, reply and crash is counted; behaviour is unchanged. */
+export function countingHandler(handler: MessageHandler, m: Metrics = metrics): MessageHandler {
+  return async (msg) => {
+    m.messages.inc({ platform: msg.platform });
+    try {
+      const reply = await handler(msg);
+      if (reply) m.commands.inc({ platform: msg.platform, command: reply.command ?? "", outcome: reply.ok ? "ok" : "fail" });
+      return reply;
+    } catch (err) {
+      m.error(msg.platform, "handler");
+      throw err;
+    }
+  };
+}

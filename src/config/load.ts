@@ -61,7 +61,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       file,
       interp.errors.map((e) => `${formatPath(e.path)}: ${e.message}`),
     );
-  const parsed = configSchema.safeParse(interp.value);
+  const parsed = configSchema.safeParse(interp.value, { reportInput: true });
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(formatIssue));
   const config = parsed.data;
   const problems = semanticChecks(config);

@@ -1,3 +1,4 @@
+import { bind } from "./args.ts";
 import type { CommandSpec, FlagValue } from "./command.ts";
 import type { Message } from "./message.ts";
 import type { Registry } from "./registry.ts";
@@ -70,6 +71,11 @@ export class Parser<S> {
     const spec = this.registry.get(firstWord.replace(/[?!.,:]+$/, ""));
     if (spec) {
       const t = tokenize(rest.slice(firstWord.length));
+      // "why did the deploy fail?" starts with a command name but is a question: when the words do
+      // not fit the command's arguments and an intent understands the sentence, the intent wins.
+      if (t.ok && bind(spec, t.tokens).ok) return { kind: "command", spec, tokens: t.tokens, via };
+      const intent = this.intent(rest);
+      if (intent) return intent;
       if (!t.ok) return { kind: "error", error: t.error };
       return { kind: "command", spec, tokens: t.tokens, via };
     }

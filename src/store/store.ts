@@ -94,10 +94,30 @@ export async function openStore(spec: string, dataDir: string): Promise<Store> {
   }
   if (/^rediss?:\/\//.test(spec)) {
     const { default: KeyvRedis } = await import("@keyv/redis");
-    const backend = new KeyvRedis(spec, { throwOnConnectError: true, throwOnErrors: true });
+    // Never connected → give up after a few tries (a wrong URL is a startup error); once connected,
+    // keep reconnecting with a capped backoff so a Redis restart is survived.
+    let connected = false;
+    const backend = new KeyvRedis(
+      {
+        url: spec,
+        socket: {
+          connectTimeout: 5000,
+          reconnectStrategy: (retries: number) =>
+            !connected && retries >= 2 ? new Error(`cannot connect to ${redactUrl(spec)}`) : Math.min(100 * 2 ** retries, 5000),
+        },
+      },
+      { throwOnConnectError: true, throwOnErrors: true },
+    );
+    backend.on("connect", () => {
+      connected = true;
+    });
     const store = new KeyvStore("redis", new Keyv({ store: backend, namespace: NAMESPACE, useKeyPrefix: false }));
     await backend.getClient(); // connect now: a wrong URL is a startup error, not a silent loss later
     return store;
   }
   throw new Error(`unknown store '${spec}' (expected sqlite, memory or redis://…)`);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

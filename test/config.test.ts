@@ -1,0 +1,133 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, configPath, DEFAULT_CONFIG, loadConfig, parseConfig } from "../src/config/load.ts";
+import { collectSecrets, masked, redactor } from "../src/config/secrets.ts";
+import { MINIMAL_YAML } from "./helpers/app.ts";
+
+function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(yaml, "bad.yaml", env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain("bad.yaml");
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("loads the shipped default (mybinder.org) without any environment", () => {
+    const { config } = loadConfig(DEFAULT_CONFIG, {});
+    expect(config.prefix).toBe("!binder");
+    expect(config.charts[0]).toMatchObject({ name: "binderhub", github: "jupyterhub/binderhub", chartDir: "helm-chart" });
+    expect(config.deploy).toMatchObject({
+      github: "jupyterhub/mybinder.org-deploy",
+      chartFile: "mybinder/Chart.yaml",
+      ci: "github-actions",
+      workflow: "cd.yml",
+    });
+    expect(config.github.token).toBeUndefined();
+    expect(config.dataDir).toBe("./data");
+    expect(config.store).toBe("sqlite");
+  });
+
+  it("interpolates ${ENV} and ${ENV:-default}", () => {
+    const { config } = loadConfig(DEFAULT_CONFIG, { GITHUB_TOKEN: "ghp_abcdef123456", BINDERBOT_DATA_DIR: "/srv/data" });
+    expect(config.github.token).toBe("ghp_abcdef123456");
+    expect(config.dataDir).toBe("/srv/data");
+    const lit = parseConfig(`${MINIMAL_YAML}prefix: "$\${notavar}"\n`, "x.yaml", {});
+    expect(lit.config.prefix).toBe("${notavar}");
+  });
+
+  it("picks --config, then BINDERBOT_CONFIG, then the default", () => {
+    expect(configPath("/a.yaml", { BINDERBOT_CONFIG: "/b.yaml" })).toBe("/a.yaml");
+    expect(configPath(undefined, { BINDERBOT_CONFIG: "/b.yaml" })).toBe("/b.yaml");
+    expect(configPath(undefined, {})).toBe(DEFAULT_CONFIG);
+  });
+
+  it.each([
+    ["wrong type", `${MINIMAL_YAML}prefix: 42\n`, "prefix: expected string, got number 42"],
+    ["unknown key (typo)", `${MINIMAL_YAML}prefx: "!b"\n`, "(top level): unknown key 'prefx'"],
+    ["nested unknown key", MINIMAL_YAML.replace("index:", "indx:"), "charts[0]: unknown key 'indx'"],
+    ["missing required", MINIMAL_YAML.replace(/deploy:\n.*\n/, ""), "deploy: expected object (missing)"],
+    [
+      "missing nested",
+      MINIMAL_YAML.replace("    github: jupyterhub/binderhub\n", ""),
+      "charts[0].github: expected string (missing)",
+    ],
+    [
+      "bad enum",
+      `${MINIMAL_YAML.replace("deploy:\n", "deploy:\n  ci: jenkins\n")}`,
+      'deploy.ci: expected one of "github-actions", "travis"',
+    ],
+    ["bad store", MINIMAL_YAML.replace("store: memory", "store: postgres"), "store: expected sqlite, memory, or a redis:// URL"],
+    [
+      "bad repo",
+      MINIMAL_YAML.replace("github: jupyterhub/binderhub", "github: binderhub"),
+      "charts[0].github: expected owner/name",
+    ],
+    ["empty chart list", "store: memory\ncharts: []\ndeploy: { github: a/b }\n", "charts: expected at least one chart"],
+    [
+      "duplicate chart",
+      `${MINIMAL_YAML}`.replace("deploy:", "  - { name: binderhub, github: a/b, git: /x, index: /y }\ndeploy:"),
+      "charts[1].name: 'binderhub' is configured twice",
+    ],
+    [
+      "bad access ref",
+      `${MINIMAL_YAML}access: { roles: { maintainer: ["UADMIN"] } }\n`,
+      "access.roles.maintainer[0]: expected platform:userId",
+    ],
+    ["not a mapping", "- a\n- b\n", "(top level): expected a mapping"],
+    ["yaml syntax", "prefix: [unclosed\n", "not valid YAML at line"],
+    [
+      "slack socket without app token",
+      `${MINIMAL_YAML}adapters: { slack: { botToken: xoxb-1 } }\n`,
+      "adapters.slack.appToken: expected an app-level token",
+    ],
+  ])("reports %s with the key path", (_name, yaml, expected) => {
+    const p = problems(yaml);
+    expect(p.join("\n")).toContain(expected);
+  });
+
+  it("reports an unset variable inside a longer string, naming it", () => {
+    const p = problems(MINIMAL_YAML.replace("store: memory", 'store: "redis://:${REDIS_PASSWORD}@db:6379"'));
+    expect(p).toEqual(["store: environment variable REDIS_PASSWORD is not set"]);
+  });
+
+  it("reports an unreadable file", () => {
+    expect(() => loadConfig("/nonexistent/binderbot.yaml")).toThrow(/cannot read the file: ENOENT/);
+  });
+
+  it("never prints a secret in an error", () => {
+    const p = problems(`${MINIMAL_YAML}github: { token: 123456789 }\n`);
+    expect(p.join("\n")).toContain("github.token: expected string, got number");
+    expect(p.join("\n")).not.toContain("123456789");
+  });
+
+  it("collects, masks and redacts secrets, URL passwords included", () => {
+    const yaml = `${MINIMAL_YAML.replace("store: memory", 'store: "redis://:${REDIS_PASSWORD}@db:6379"')}github: { token: "\${GH}" }
+adapters:
+  slack: { botToken: "\${SLACK_BOT}", appToken: xapp-1-abcdef }
+`;
+    const loaded = parseConfig(yaml, "s.yaml", {
+      GH: "ghp_token_value",
+      SLACK_BOT: "xoxb-bot-value",
+      REDIS_PASSWORD: "hunter22",
+    });
+    expect([...loaded.secrets].sort()).toEqual(["ghp_token_value", "hunter22", "xapp-1-abcdef", "xoxb-bot-value"]);
+    const m = JSON.stringify(masked(loaded.config));
+    for (const s of loaded.secrets) expect(m).not.toContain(s);
+    expect(m).toContain("redis://:***@db:6379");
+    const r = redactor(collectSecrets(loaded.config));
+    expect(r("Authorization: token ghp_token_value; pw hunter22")).toBe("Authorization: token ***; pw ***");
+  });
+
+  it("reads a file from disk with the file name in errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bbcfg-"));
+    const f = join(dir, "team.yaml");
+    writeFileSync(f, "charts: 3\n");
+    expect(() => loadConfig(f, {})).toThrow(new RegExp(`${f.replace(/[.]/g, "\\.")}[\\s\\S]*charts: expected array`));
+  });
+});

@@ -1,0 +1,100 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { openStore, type Store } from "../src/store/store.ts";
+import { haveRedis, type RedisServer, startRedis } from "./helpers/redis.ts";
+
+// In CI redis-server is installed by .ci/run, so its absence there is a failure, not a skip.
+const redisAvailable = haveRedis() || process.env.CI === "true";
+let redis: RedisServer | undefined;
+beforeAll(async () => {
+  if (redisAvailable) redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const backends: Array<[string, () => Promise<Store>, boolean]> = [
+  ["memory", () => openStore("memory", "."), true],
+  ["sqlite", () => openStore("sqlite", mkdtempSync(join(tmpdir(), "bb-store-"))), true],
+  ["redis", () => openStore(redis?.url ?? "redis://127.0.0.1:1", "."), redisAvailable],
+];
+
+describe.each(backends)("store on %s", (name, open, available) => {
+  it.skipIf(!available)(`round-trips values${available ? "" : " (skipped: redis-server is not installed)"}`, async () => {
+    const s = await open();
+    try {
+      expect(s.kind).toBe(name);
+      await s.set("k:obj", { a: 1, nested: { list: [1, "two"] } });
+      expect(await s.get("k:obj")).toEqual({ a: 1, nested: { list: [1, "two"] } });
+      expect(await s.get("k:missing")).toBeUndefined();
+      expect(await s.delete("k:obj")).toBe(true);
+      expect(await s.get("k:obj")).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.skipIf(!available)("serialises concurrent updates of one key (no lost element)", async () => {
+    const s = await open();
+    try {
+      await s.delete("list");
+      await Promise.all(Array.from({ length: 25 }, (_, i) => s.update<number[]>("list", (cur) => [...(cur ?? []), i])));
+      const got = (await s.get<number[]>("list")) ?? [];
+      expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+      expect(await s.update<number[]>("list", () => undefined)).toBeUndefined();
+      expect(await s.get("list")).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.skipIf(!available)("lists entries by prefix", async () => {
+    const s = await open();
+    try {
+      const tag = `p${Date.now()}`;
+      await s.set(`${tag}:waiter:a`, { room: "a" });
+      await s.set(`${tag}:waiter:b`, { room: "b" });
+      await s.set(`${tag}:other`, 1);
+      const got: string[] = [];
+      for await (const [k] of s.entries(`${tag}:waiter:`)) got.push(k);
+      expect(got.sort()).toEqual([`${tag}:waiter:a`, `${tag}:waiter:b`]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.skipIf(!available || name === "redis")("forgets a value after its ttl", async () => {
+    // keyv stamps expiry with Date.now() for memory and sqlite; Redis expires keys itself (PX).
+    const s = await open();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      await s.set("short", 1, 60_000);
+      expect(await s.get("short")).toBe(1);
+      vi.setSystemTime(Date.now() + 61_000);
+      expect(await s.get("short")).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+      await s.close();
+    }
+  });
+});
+
+describe("sqlite store", () => {
+  it("keeps state across a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bb-store-"));
+    const a = await openStore("sqlite", dir);
+    await a.set("sync:token", "s72594_4483_1934");
+    await a.close();
+    const b = await openStore("sqlite", dir);
+    expect(await b.get("sync:token")).toBe("s72594_4483_1934");
+    await b.close();
+  });
+});
+
+describe("redis store", () => {
+  it("fails at open, clearly, when the server is not there", async () => {
+    await expect(openStore("redis://127.0.0.1:1", ".")).rejects.toThrow();
+  });
+});

@@ -1,0 +1,165 @@
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+import type { Logger } from "pino";
+
+export type { Octokit } from "@octokit/rest";
+
+export interface OctokitOptions {
+  /** REST API base, e.g. https://api.github.com (or a fake on 127.0.0.1 in tests). */
+  apiUrl: string;
+  /** Optional token. Never logged. */
+  token?: string;
+  log: Logger;
+  /** Base unit of the retry/rate-limit waits in ms (1000: GitHub's seconds). Tests make it small. */
+  retryBaseMs?: number;
+  /** Retries of a 5xx / network failure (2 by default: about 0.5 s + 2 s). */
+  retries?: number;
+  /** Longest wait for a rate-limit reset worth retrying once; longer → fail with the reset time. 60 s default. */
+  maxRateLimitWaitS?: number;
+  /** Per-request timeout; 20 s by default. */
+  timeoutMs?: number;
+}
+
+const ThrottledOctokit = Octokit.plugin(retry, throttling);
+
+/**
+ * The one way binderbot talks to GitHub: @octokit/rest with retry (5xx, network) and throttling
+ * (primary and secondary rate limits, each retried at most once, and only when the wait is short —
+ * a chat answer must not hang until the hourly reset).
+ */
+export function createOctokit(opts: OctokitOptions): Octokit {
+  const log = opts.log.child({ component: "github" });
+  const base = opts.retryBaseMs ?? 1000;
+  const maxWait = opts.maxRateLimitWaitS ?? 60;
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const describe = (o: { method?: string; url?: string }) => `${o.method ?? "GET"} ${String(o.url ?? "")}`;
+  const timedFetch: typeof fetch = (input, init) =>
+    fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+
+  return new ThrottledOctokit({
+    baseUrl: opts.apiUrl.replace(/\/+$/, ""),
+    ...(opts.token ? { auth: opts.token } : {}),
+    userAgent: "binderbot",
+    request: { fetch: timedFetch },
+    // Octokit's own messages (deprecations, plugin warnings) go to pino; none carries the token.
+    log: {
+      debug: (msg: string) => log.debug(msg),
+      info: (msg: string) => log.debug(msg),
+      warn: (msg: string) => log.warn(msg),
+      error: (msg: string) => log.error(msg),
+    },
+    retry: { retries: opts.retries ?? 2, retryAfterBaseValue: base / 2 },
+    throttle: {
+      retryAfterBaseValue: base,
+      fallbackSecondaryRateRetryAfter: 60,
+      onRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number) => {
+        const retrying = retryCount < 1 && retryAfter <= maxWait;
+        log.warn({ request: describe(options), retryAfterS: retryAfter, retryCount, retrying }, "GitHub rate limit hit");
+        return retrying;
+      },
+      onSecondaryRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number) => {
+        const retrying = retryCount < 1 && retryAfter <= maxWait * 2;
+        log.warn(
+          { request: describe(options), retryAfterS: retryAfter, retryCount, retrying },
+          "GitHub secondary rate limit hit",
+        );
+        return retrying;
+      },
+    },
+  }) as unknown as Octokit;
+}
+
+interface ErrorLike {
+  status?: unknown;
+  message?: unknown;
+  name?: unknown;
+  cause?: unknown;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+  request?: { method?: string; url?: string };
+}
+
+/** Octokit throws for a 304 (a conditional request whose resource did not change). */
+export function isNotModified(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as ErrorLike).status === 304;
+}
+
+/** The HTTP status of an Octokit error, or null for anything else (network, programming errors). */
+export function githubStatus(err: unknown): number | null {
+  if (typeof err !== "object" || err === null) return null;
+  const e = err as ErrorLike;
+  if (typeof e.status !== "number") return null;
+  if (e.status === 500 && !e.response) return null; // Octokit reports network failures as 500 without a response
+  return e.status;
+}
+
+function hhmm(d: Date): string {
+  return `${d.toISOString().slice(11, 16)} UTC`;
+}
+
+function inMinutes(ms: number): string {
+  const m = Math.max(1, Math.ceil(ms / 60_000));
+  return m === 1 ? "in 1 min" : `in ${m} min`;
+}
+
+function networkCause(e: ErrorLike): string {
+  const seen = new Set<unknown>();
+  let c: unknown = e;
+  let text = "";
+  while (c && typeof c === "object" && !seen.has(c)) {
+    seen.add(c);
+    const x = c as ErrorLike & { code?: unknown };
+    if (typeof x.code === "string") return typeof x.message === "string" && x.message ? x.message : x.code;
+    if (x.name === "TimeoutError" || x.name === "AbortError") return "timed out";
+    if (typeof x.message === "string" && x.message) text = x.message;
+    c = x.cause;
+  }
+  return text || "network error";
+}
+
+/** GitHub's `message` from an error response body, one line, without the documentation link. */
+function apiMessage(e: ErrorLike): string {
+  const data = e.response?.data;
+  const m = data && typeof data === "object" && "message" in data ? String((data as { message: unknown }).message) : "";
+  return m
+    .split("\n")[0]!
+    .replace(/\s*\(?https?:\/\/\S+\)?\.?$/, "")
+    .trim();
+}
+
+/**
+ * One clear chat line for a GitHub failure (never a stack, never a token). `what` names the thing
+ * asked for ("PR #395 of jupyterhub/binderhub"); `now` is for tests.
+ */
+export function githubErrorLine(err: unknown, what?: string, now: () => Date = () => new Date()): string {
+  if (typeof err !== "object" || err === null) return `GitHub request failed (${String(err)})`;
+  const e = err as ErrorLike;
+  const status = githubStatus(e);
+  const subject = what ?? (e.request?.url ? new URL(e.request.url, "http://x").pathname : "the resource");
+  if (status === null) {
+    if (typeof e.status === "number" || e.request || e.name === "TimeoutError" || e.name === "AbortError" || e.cause) {
+      return `GitHub unreachable (${networkCause(e)})`;
+    }
+    return `GitHub request failed (${typeof e.message === "string" ? e.message.split("\n")[0] : "unknown error"})`;
+  }
+  const h = e.response?.headers ?? {};
+  const msg = apiMessage(e);
+  if (status === 404) return `GitHub: ${subject} not found`;
+  if (status === 401) return "GitHub: authentication failed (401); check github.token";
+  if (status === 403 || status === 429) {
+    const remaining = h["x-ratelimit-remaining"];
+    const reset = Number(h["x-ratelimit-reset"]);
+    if (String(remaining) === "0" && Number.isFinite(reset) && reset > 0) {
+      const at = new Date(reset * 1000);
+      return `GitHub API rate limit exhausted; it resets at ${hhmm(at)} (${inMinutes(at.getTime() - now().getTime())})`;
+    }
+    const retryAfter = Number(h["retry-after"]);
+    if (status === 429 || /secondary rate limit|abuse/i.test(msg)) {
+      return `GitHub is rate-limiting binderbot${Number.isFinite(retryAfter) && retryAfter > 0 ? `; try again in ${retryAfter} s` : "; try again in a minute"}`;
+    }
+    return `GitHub: access to ${subject} denied (403${msg ? `: ${msg}` : ""}); the token may lack a permission`;
+  }
+  if (status === 422) return `GitHub rejected the request for ${subject} (422${msg ? `: ${msg}` : ""})`;
+  if (status >= 500) return `GitHub is having trouble (${status}); try again later`;
+  return `GitHub: ${subject}: HTTP ${status}${msg ? ` (${msg})` : ""}`;
+}

@@ -29,7 +29,7 @@ export interface LoadedConfig {
 
 /** Which file to read: an explicit path, then BINDERBOT_CONFIG, then config/default.yaml. */
 export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(explicit ?? env.BINDERBOT_CONFIG ?? DEFAULT_CONFIG);
+  return resolve(explicit || env.BINDERBOT_CONFIG || DEFAULT_CONFIG);
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {

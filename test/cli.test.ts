@@ -1,0 +1,136 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MINIMAL_YAML } from "./helpers/app.ts";
+import { jsonLines, runCli } from "./helpers/cli.ts";
+
+let dir: string;
+let cfg: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "bb-cli-"));
+  cfg = join(dir, "bot.yaml");
+  writeFileSync(
+    cfg,
+    `${MINIMAL_YAML}github: { token: "\${TEST_GH_TOKEN}" }\naccess: { roles: { maintainer: ["slack:UADMIN"] } }\n`,
+  );
+});
+
+const KEYS = ["command", "data", "error", "input", "ok", "text"];
+
+describe("binderbot ask", () => {
+  it("prints exactly one JSON object per TEXT, with the contract's keys", async () => {
+    const r = await runCli(["ask", "--config", cfg, "--json", "!binder help", "!binder nosuch", "not for the bot"]);
+    expect(r.code).toBe(0);
+    const lines = jsonLines(r.stdout);
+    expect(lines).toHaveLength(3);
+    for (const l of lines) expect(Object.keys(l).sort()).toEqual(KEYS);
+    expect(lines[0]).toMatchObject({ input: "!binder help", command: "help", ok: true, error: null });
+    expect(String(lines[0]?.text)).toContain("!binder whoami");
+    expect(lines[1]).toMatchObject({ input: "!binder nosuch", command: null, ok: false });
+    expect(String(lines[1]?.error)).toContain("nosuch");
+    expect(lines[2]).toMatchObject({ input: "not for the bot", command: null, ok: true, text: "", data: null });
+  });
+
+  it("answers each line of stdin when no TEXT is given", async () => {
+    const r = await runCli(["ask", "--config", cfg, "--json"], { input: "!binder whoami\n\n@binderbot help whoami\n" });
+    expect(r.code).toBe(0);
+    expect(jsonLines(r.stdout).map((l) => l.command)).toEqual(["whoami", "help"]);
+  });
+
+  it("answers as the user given with --as", async () => {
+    const r = await runCli(["ask", "--config", cfg, "--as", "slack:UADMIN", "--json", "!binder whoami"]);
+    expect(jsonLines(r.stdout)[0]?.data).toMatchObject({ platform: "slack", userId: "UADMIN", roles: ["user", "maintainer"] });
+  });
+
+  it("prints plain text without --json", async () => {
+    const r = await runCli(["ask", "--config", cfg, "!binder whoami"]);
+    expect(r.stdout).toBe("User: shell:local\nRoles: user\n");
+  });
+
+  it("reads BINDERBOT_CONFIG when --config is absent", async () => {
+    const r = await runCli(["ask", "--json", "!binder help"], { env: { BINDERBOT_CONFIG: join(dir, "missing.yaml") } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("missing.yaml");
+  });
+
+  it("uses config/default.yaml without either", async () => {
+    const r = await runCli(["ask", "--json", "!binder whoami"], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(jsonLines(r.stdout)[0]).toMatchObject({ command: "whoami", ok: true });
+  });
+
+  it.each([
+    [["ask", "--bogus"], "Unknown option '--bogus'"],
+    [["ask", "--as", "nocolon", "hi"], "--as takes PLATFORM:USERID"],
+    [["ask", "--config"], "--config"],
+    [["frobnicate"], "unknown subcommand 'frobnicate'"],
+  ])("exits 2 for bad usage: %j", async (args, msg) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(msg);
+    expect(r.stdout).toBe("");
+  });
+
+  it("exits 2 for an invalid config, naming the file and key path", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, MINIMAL_YAML.replace("store: memory", "store: memory\nflood: { max: lots }"));
+    const r = await runCli(["ask", "--config", bad, "--json", "!binder help"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(bad);
+    expect(r.stderr).toContain("flood.max: expected number, got string");
+    expect(r.stdout).toBe("");
+  });
+
+  it("survives garbage input and keeps answering", async () => {
+    const garbage = [
+      "!binder",
+      "!binder \u0000\u0007\u001b[31m",
+      `!binder sha ${"x".repeat(10_000)}`,
+      "!binder 'unclosed",
+      "!binder help",
+    ];
+    const r = await runCli(["ask", "--config", cfg, "--json"], { input: `${garbage.join("\n")}\n` });
+    expect(r.code).toBe(0);
+    const lines = jsonLines(r.stdout);
+    expect(lines).toHaveLength(5);
+    expect(lines.at(-1)).toMatchObject({ command: "help", ok: true });
+  });
+
+  it("works through npx, as other tools call it", async () => {
+    const r = await runCli(["binderbot", "ask", "--config", cfg, "--json", "!binder whoami"], {
+      command: ["npx", "--no-install"],
+    });
+    expect(r.code).toBe(0);
+    expect(jsonLines(r.stdout)[0]).toMatchObject({ command: "whoami", ok: true });
+  });
+});
+
+describe("binderbot check-config", () => {
+  it("validates and prints what would start, secrets masked", async () => {
+    const r = await runCli(["check-config", cfg], { env: { TEST_GH_TOKEN: "ghp_verysecret123" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("is valid");
+    expect(r.stdout).toContain("would start: shell");
+    expect(r.stdout).toContain("token: '***'");
+    expect(r.stdout + r.stderr).not.toContain("ghp_verysecret123");
+  });
+
+  it("exits 2 with the problems of an invalid config", async () => {
+    const bad = join(dir, "bad2.yaml");
+    writeFileSync(bad, "charts: nope\n");
+    const r = await runCli(["check-config", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("charts: expected array");
+    expect(r.stderr).toContain("deploy: expected object (missing)");
+  });
+});
+
+describe("binderbot run", () => {
+  it("talks in the terminal when no chat adapter is configured, and ends with its input", async () => {
+    const r = await runCli(["run", "--config", cfg], { input: "help\n!binder whoami\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("!binder help — List the commands");
+    expect(r.stdout).toContain("User: shell:local");
+  });
+});

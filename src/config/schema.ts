@@ -96,6 +96,18 @@ export const configSchema = z.strictObject({
     workflow: z.string().min(1).default("cd.yml"),
     /** Travis CI API base, for ci: travis. */
     travisApiUrl: httpUrl.default("https://api.travis-ci.com"),
+    /** Travis CI extras, for ci: travis: an API token (restarts need one) and the web UI base for links. */
+    travis: z
+      .strictObject({
+        token: z.string().min(1).optional(),
+        /** Web UI base; derived from travisApiUrl when absent (api.travis-ci.com → app.travis-ci.com). */
+        webUrl: httpUrl.optional(),
+      })
+      .optional(),
+    /** At most this many bytes of a job log are read, from the end when a log is bigger. */
+    logMaxBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+    /** Verdicts kept per repository for streaks and `why --stats`. */
+    historyLength: z.number().int().min(10).max(100_000).default(500),
   }),
   /** Per-user flood control. max: 0 turns it off. */
   flood: z

@@ -31,7 +31,12 @@ export function commandsDoc(prefix = "!binder"): string {
     out.push(`Who may run it: ${accessText(c)}.${c.sideEffects ? ` Side effects: ${c.sideEffects}.` : ""}`, "");
     out.push("Examples:", "", ...c.examples.map((e) => `- \`${prefix} ${e}\``), "");
     if (c.intents?.length)
-      out.push("Plain questions it understands (patterns):", "", ...c.intents.map((i) => `- \`${i.pattern.source}\``), "");
+      out.push(
+        "Plain questions it understands:",
+        "",
+        ...c.intents.map((i) => (i.example ? `- "${i.example}"` : `- matching \`${i.pattern.source}\``)),
+        "",
+      );
   }
   return `${out.join("\n").trimEnd()}\n`;
 }

@@ -13,7 +13,7 @@ export const help: CommandSpec<Services> = {
   examples: ["help", "help sha"],
   access: "anyone",
   sideEffects: null,
-  intents: [{ pattern: /^(?:what can you do|how do i use you|help me)\b/i, args: () => [] }],
+  intents: [{ pattern: /^(?:what can you do|how do i use you|help me)\b/i, args: () => [], example: "what can you do?" }],
   async run(ctx, { args }) {
     const name = args.command as string | undefined;
     if (name === undefined) {

@@ -11,7 +11,7 @@ export const whoami: CommandSpec<Services> = {
   examples: ["whoami"],
   access: "anyone",
   sideEffects: null,
-  intents: [{ pattern: /^who am i\b/i }],
+  intents: [{ pattern: /^who am i\b/i, example: "who am I?" }],
   async run(ctx) {
     const m = ctx.message;
     const ref = `${m.platform}:${m.userId}`;

@@ -37,6 +37,8 @@ export interface FlagSpec {
 /** A plain-language question that maps to this command ("which sha do I use for #395?"). */
 export interface Intent {
   pattern: RegExp;
+  /** A question this intent understands, for help and the docs ("which sha do I use for #395?"). */
+  example?: string;
   /** Positional arguments taken from the match; by default, named groups in argument order. */
   args?: (match: RegExpMatchArray) => string[];
   /** Flags implied by the question. */

@@ -22,11 +22,16 @@ export async function run(argv: string[]): Promise<number> {
   const handler = app.bot.handle.bind(app.bot);
 
   let stopping: Promise<void> | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ why }, "stopping");
       await Promise.allSettled(adapters.map((a) => a.stop()));
       await app.close();
+      stopped();
     })();
     return stopping;
   };
@@ -43,9 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     await stop("input closed");
     return 0;
   }
-  await new Promise<void>((resolve) => {
-    const wait = () => (stopping ? void stopping.then(resolve) : setTimeout(wait, 250));
-    wait();
-  });
+  // Chat adapters keep the process alive; a signal ends it.
+  await done;
   return 0;
 }

@@ -46,6 +46,12 @@ export const help: CommandSpec<Services> = {
         fields(entries),
         para("Examples:"),
         list(spec.examples.map((e) => code(`${ctx.prefix} ${e}`))),
+        ...(spec.intents?.some((i) => i.example)
+          ? [
+              para("Or ask in plain words, mentioning me:"),
+              list(spec.intents.flatMap((i) => (i.example ? [`@binderbot ${i.example}`] : []))),
+            ]
+          : []),
       ],
       { command: spec.name },
     );

@@ -49,7 +49,9 @@ export const help: CommandSpec<Services> = {
         ...(spec.intents?.some((i) => i.example)
           ? [
               para("Or ask in plain words, mentioning me:"),
-              list(spec.intents.flatMap((i) => (i.example ? [`@binderbot ${i.example}`] : []))),
+              list(
+                spec.intents.flatMap((i) => (i.example ? [`@${ctx.services.config.names[0] ?? "binderbot"} ${i.example}`] : [])),
+              ),
             ]
           : []),
       ],

@@ -146,8 +146,9 @@ export class FakeTravis {
     if (this.failWith !== null) return this.#error(res, this.failWith, "server_error", "fake outage");
 
     const slug = encodeURIComponent(this.opts.slug);
-    let m: RegExpExecArray | null;
-    if (req.method === "GET" && (m = /^\/repo\/([^/]+)\/builds$/.exec(u.pathname))) {
+    const route = (method: string, re: RegExp): RegExpExecArray | null => (req.method === method ? re.exec(u.pathname) : null);
+    let m = route("GET", /^\/repo\/([^/]+)\/builds$/);
+    if (m) {
       if (m[1] !== slug && decodeURIComponent(m[1] as string) !== this.opts.slug)
         return this.#error(res, 404, "not_found", "repository not found (or insufficient access)");
       let list = [...this.builds];
@@ -162,22 +163,28 @@ export class FakeTravis {
       const limit = Number(u.searchParams.get("limit") ?? "25");
       return this.#json(res, 200, { "@type": "builds", builds: list.slice(0, limit).map((b) => this.#build(b)) });
     }
-    if (req.method === "GET" && (m = /^\/build\/(\d+)$/.exec(u.pathname))) {
-      const b = this.builds.find((x) => x.id === Number(m?.[1]));
+    m = route("GET", /^\/build\/(\d+)$/);
+    if (m) {
+      const id = Number(m[1]);
+      const b = this.builds.find((x) => x.id === id);
       if (!b) return this.#error(res, 404, "not_found", "build not found (or insufficient access)");
       return this.#json(res, 200, this.#build(b));
     }
-    if (req.method === "GET" && (m = /^\/build\/(\d+)\/jobs$/.exec(u.pathname))) {
-      const b = this.builds.find((x) => x.id === Number(m?.[1]));
+    m = route("GET", /^\/build\/(\d+)\/jobs$/);
+    if (m) {
+      const id = Number(m[1]);
+      const b = this.builds.find((x) => x.id === id);
       if (!b) return this.#error(res, 404, "not_found", "build not found (or insufficient access)");
       return this.#json(res, 200, { "@type": "jobs", jobs: b.jobs.map((j) => this.#job(b, j)) });
     }
-    if (req.method === "GET" && (m = /^\/job\/(\d+)$/.exec(u.pathname))) {
+    m = route("GET", /^\/job\/(\d+)$/);
+    if (m) {
       const found = this.#findJob(Number(m[1]));
       if (!found) return this.#error(res, 404, "not_found", "job not found (or insufficient access)");
       return this.#json(res, 200, this.#job(found[0], found[1]));
     }
-    if (req.method === "GET" && (m = /^\/job\/(\d+)\/log\.txt$/.exec(u.pathname))) {
+    m = route("GET", /^\/job\/(\d+)\/log\.txt$/);
+    if (m) {
       const id = Number(m[1]);
       const found = this.#findJob(id);
       if (!found || found[1].log === null) return this.#error(res, 404, "not_found", "log not found");
@@ -186,7 +193,8 @@ export class FakeTravis {
       res.end();
       return;
     }
-    if (req.method === "POST" && (m = /^\/(build|job)\/(\d+)\/restart$/.exec(u.pathname))) {
+    m = route("POST", /^\/(build|job)\/(\d+)\/restart$/);
+    if (m) {
       if (this.opts.token && req.headers.authorization !== `token ${this.opts.token}`)
         return this.#error(res, 403, "login_required", "login required");
       this.restarts.push(`${m[1]}:${m[2]}`);
@@ -197,7 +205,10 @@ export class FakeTravis {
 
   #sendLog(req: IncomingMessage, res: ServerResponse, id: number): void {
     const found = this.#findJob(id);
-    if (!found || found[1].log === null) return this.#error(res, 404, "not_found", "log not found");
+    if (!found || found[1].log === null) {
+      this.#error(res, 404, "not_found", "log not found");
+      return;
+    }
     const body = Buffer.isBuffer(found[1].log) ? found[1].log : Buffer.from(found[1].log, "utf8");
     const range = /^bytes=-(\d+)$/.exec(String(req.headers.range ?? ""));
     if (this.opts.range !== false && range) {

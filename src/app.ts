@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { createCiProvider } from "./ci/index.ts";
 import { commands } from "./commands/index.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { redactor } from "./config/secrets.ts";
@@ -6,6 +7,7 @@ import { AccessPolicy } from "./core/access.ts";
 import { Bot } from "./core/bot.ts";
 import type { CommandSpec } from "./core/command.ts";
 import { Registry } from "./core/registry.ts";
+import { createOctokit, type Octokit } from "./github/client.ts";
 import { createLogger } from "./log.ts";
 import type { Services } from "./services.ts";
 import { openStore, type Store } from "./store/store.ts";
@@ -35,7 +37,18 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log.level, format: config.log.format, redact });
   const store = opts.store ?? (await openStore(config.store, config.dataDir));
   const now = opts.now ?? (() => new Date());
-  const services: Services = { config, store, log, now };
+  const services = { config, store, log, now } as Services;
+  // Sources are made on first use: a command nobody runs costs nothing at start-up.
+  let octokit: Octokit | undefined;
+  const github = () => {
+    octokit ??= createOctokit({
+      apiUrl: config.github.apiUrl,
+      log,
+      ...(config.github.token ? { token: config.github.token } : {}),
+    });
+    return octokit;
+  };
+  lazy(services, "ci", () => createCiProvider(config, github));
   const bot = new Bot<Services>({
     registry: new Registry(opts.commands ?? commands),
     services,
@@ -57,4 +70,17 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
       log.flush?.();
     },
   };
+}
+
+/** Defines `obj[key]` as a value made on first read. */
+function lazy<T extends object, K extends keyof T>(obj: T, key: K, make: () => T[K]): void {
+  let value: T[K] | undefined;
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      value ??= make();
+      return value;
+    },
+  });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { CiProvider } from "./ci/provider.ts";
 import type { Config } from "./config/schema.ts";
 import type { Store } from "./store/store.ts";
 
@@ -11,4 +12,6 @@ export interface Services {
   store: Store;
   log: Logger;
   now: () => Date;
+  /** The deploy repository's CI (config.deploy.ci), made on first use. */
+  ci: CiProvider;
 }

@@ -87,6 +87,17 @@ export const configSchema = z.strictObject({
     })
     .default({ apiUrl: "https://api.github.com" }),
   charts: z.array(chartSchema).min(1, "expected at least one chart"),
+  /** The git mirrors of the charts' repositories (under dataDir/mirrors). */
+  mirrors: z
+    .strictObject({
+      /** node-cron expression for the background fetch of every mirror in use; "" turns it off. */
+      fetchCron: z.string().default("*/10 * * * *"),
+      /** A question about "the latest" (no ref, a branch) fetches first when the mirror is older than this. */
+      maxAgeSeconds: z.number().int().min(0).default(60),
+      /** Limit for one clone or fetch. */
+      fetchTimeoutSeconds: z.number().int().positive().default(600),
+    })
+    .default({ fetchCron: "*/10 * * * *", maxAgeSeconds: 60, fetchTimeoutSeconds: 600 }),
   deploy: z.strictObject({
     github: repo,
     /** Where the chart version is pinned. */

@@ -1,0 +1,224 @@
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+
+/**
+ * Runs git without a shell. Arguments are an array (never a command line), the terminal is never
+ * prompted for credentials, every call has a timeout, and user input only ever reaches git after
+ * `--end-of-options` (callers' duty; see `revArg`).
+ */
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = "GitError";
+  }
+}
+
+export interface GitRunOptions {
+  /** Milliseconds; 30 s by default. */
+  timeoutMs?: number;
+  /** Exit codes that are answers, not errors (e.g. 1 for `merge-base --is-ancestor`). */
+  okCodes?: readonly number[];
+}
+
+const HEX40 = /^[0-9a-f]{40}$/;
+const HEX_PREFIX = /^[0-9a-f]{4,40}$/;
+
+/** Environment for every git call: no prompts, no pager, no user/system config surprises. */
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  env.GIT_TERMINAL_PROMPT = "0";
+  env.GIT_ASKPASS = "";
+  env.SSH_ASKPASS = "";
+  env.GCM_INTERACTIVE = "never";
+  env.GIT_PAGER = "cat";
+  env.LC_ALL = "C";
+  env.GIT_CONFIG_NOSYSTEM = "1";
+  // Fail rather than hang on ssh host-key questions.
+  env.GIT_SSH_COMMAND = env.GIT_SSH_COMMAND ?? "ssh -o BatchMode=yes";
+  return env;
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export class Git {
+  readonly env = gitEnv();
+  #batch: CatFileBatch | null = null;
+
+  constructor(
+    /** The repository (a bare mirror): passed as `--git-dir`. */
+    readonly gitDir: string,
+    readonly defaultTimeoutMs = 30_000,
+  ) {}
+
+  /** Runs `git --git-dir=<dir> <args>`; rejects with GitError on a non-ok exit code or timeout. */
+  run(args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
+    return runGit(["--git-dir", this.gitDir, ...args], this.env, opts.timeoutMs ?? this.defaultTimeoutMs, opts.okCodes);
+  }
+
+  /** stdout of a successful call, trailing newline removed. */
+  async out(args: readonly string[], opts: GitRunOptions = {}): Promise<string> {
+    return (await this.run(args, opts)).stdout.replace(/\n$/, "");
+  }
+
+  /** Object type and size, or null when missing (or ambiguous); via one long-lived `cat-file --batch`. */
+  async objectType(rev: string): Promise<string | null> {
+    const r = await this.#cat().check(rev);
+    return r?.type ?? null;
+  }
+
+  /** Contents of `<commit>:<path>` (a blob), or null when there is no such file. */
+  async readFile(commit: string, path: string): Promise<string | null> {
+    assertSha(commit);
+    const r = await this.#cat().read(`${commit}:${path}`);
+    if (!r || r.type !== "blob") return null;
+    return r.body.toString("utf8");
+  }
+
+  /** Stops the long-lived helper process, if one was started. */
+  close(): void {
+    this.#batch?.close();
+    this.#batch = null;
+  }
+
+  #cat(): CatFileBatch {
+    if (!this.#batch || this.#batch.dead) this.#batch = new CatFileBatch(this.gitDir, this.env);
+    return this.#batch;
+  }
+}
+
+export function runGit(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  okCodes: readonly number[] = [],
+  cwd?: string,
+): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      args as string[],
+      { env, timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, killSignal: "SIGKILL", encoding: "utf8", ...(cwd ? { cwd } : {}) },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ stdout, stderr, code: 0 });
+        const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string | null };
+        const code = typeof e.code === "number" ? e.code : null;
+        if (code !== null && okCodes.includes(code)) return resolve({ stdout, stderr, code });
+        const first = stderr.trim().split("\n").find((l) => l.trim()) ?? "";
+        const what = `git ${args.filter((a) => a !== "--git-dir").slice(1, 3).join(" ")}`;
+        let msg: string;
+        if (e.killed || e.signal === "SIGKILL") msg = `${what} timed out after ${Math.round(timeoutMs / 1000)} s`;
+        else if (e.code === "ENOENT") msg = "git is not installed (not found on PATH)";
+        else msg = `${what} failed${code !== null ? ` (exit ${code})` : ""}${first ? `: ${first}` : ""}`;
+        reject(new GitError(msg, args, code, stderr));
+      },
+    );
+  });
+}
+
+/** Throws unless `s` is a full 40-hex SHA (lower case). Full SHAs are what flows between modules. */
+export function assertSha(s: string): void {
+  if (!HEX40.test(s)) throw new Error(`internal: expected a full commit SHA, got '${s.slice(0, 50)}'`);
+}
+
+export function isFullSha(s: string): boolean {
+  return HEX40.test(s);
+}
+
+export function isHexPrefix(s: string): boolean {
+  return HEX_PREFIX.test(s);
+}
+
+interface CatResult {
+  oid: string;
+  type: string;
+  size: number;
+  body: Buffer;
+}
+
+/**
+ * `git cat-file --batch`: one process answers many object reads, so reading chartpress.yaml and
+ * CI files at a commit costs no process start. Requests are queued; one answer per request.
+ */
+class CatFileBatch {
+  dead = false;
+  readonly #proc: ChildProcessWithoutNullStreams;
+  #buf: Buffer = Buffer.alloc(0);
+  readonly #queue: Array<{ body: boolean; resolve: (r: CatResult | null) => void; reject: (e: Error) => void }> = [];
+
+  constructor(gitDir: string, env: NodeJS.ProcessEnv) {
+    // In a blobless mirror a missing blob is fetched from the promisor remote on demand.
+    this.#proc = spawn("git", ["--git-dir", gitDir, "cat-file", "--batch"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    this.#proc.stdout.on("data", (d: Buffer) => {
+      this.#buf = this.#buf.length ? Buffer.concat([this.#buf, d]) : d;
+      this.#drain();
+    });
+    this.#proc.stderr.on("data", () => {});
+    const die = (err: Error) => {
+      this.dead = true;
+      for (const q of this.#queue.splice(0)) q.reject(err);
+    };
+    this.#proc.on("error", (e) => die(e));
+    this.#proc.on("exit", () => die(new Error("git cat-file exited")));
+    this.#proc.stdin.on("error", () => {});
+    // Never keep the event loop alive for this helper.
+    this.#proc.unref();
+    (this.#proc.stdout as unknown as { unref?: () => void }).unref?.();
+    (this.#proc.stderr as unknown as { unref?: () => void }).unref?.();
+    (this.#proc.stdin as unknown as { unref?: () => void }).unref?.();
+  }
+
+  check(rev: string): Promise<CatResult | null> {
+    return this.#ask(rev, false);
+  }
+
+  read(rev: string): Promise<CatResult | null> {
+    return this.#ask(rev, true);
+  }
+
+  close(): void {
+    this.dead = true;
+    this.#proc.stdin.end();
+    this.#proc.kill();
+  }
+
+  #ask(rev: string, body: boolean): Promise<CatResult | null> {
+    if (/[\n\r\0]/.test(rev)) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(new Error("git cat-file is not running"));
+      this.#queue.push({ body, resolve, reject });
+      // --batch always prints the content; for a "check" we simply drop it.
+      this.#proc.stdin.write(`${rev}\n`);
+    });
+  }
+
+  #drain(): void {
+    for (;;) {
+      const q = this.#queue[0];
+      if (!q) return;
+      const nl = this.#buf.indexOf(10);
+      if (nl < 0) return;
+      const header = this.#buf.subarray(0, nl).toString("utf8");
+      if (/ (missing|ambiguous)$/.test(header)) {
+        this.#buf = this.#buf.subarray(nl + 1);
+        this.#queue.shift();
+        q.resolve(null);
+        continue;
+      }
+      const [oid = "", type = "", sizeText = "0"] = header.split(" ");
+      const size = Number(sizeText);
+      if (this.#buf.length < nl + 1 + size + 1) return;
+      const content = Buffer.from(this.#buf.subarray(nl + 1, nl + 1 + size));
+      this.#buf = this.#buf.subarray(nl + 1 + size + 1);
+      this.#queue.shift();
+      q.resolve({ oid, type, size, body: content });
+    }
+  }
+}

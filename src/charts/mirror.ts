@@ -1,0 +1,162 @@
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import type { Logger } from "pino";
+import { Git, GitError, isFullSha, runGit } from "./git.ts";
+
+export interface MirrorOptions {
+  /** Chart name: the mirror lives at `<dataDir>/mirrors/<name>.git`. */
+  name: string;
+  /** Clone URL, or a local path to a repository. */
+  url: string;
+  dataDir: string;
+  log: Logger;
+  /** The default branch; discovered from the remote's HEAD when absent. */
+  branch?: string;
+  /** Clone/fetch timeout (ms); 10 min by default. */
+  fetchTimeoutMs?: number;
+  now?: () => Date;
+}
+
+/** A URL git understands as remote, or an absolute local path (relative paths resolve against cwd). */
+export function cloneSource(url: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[\w.-]+@[\w.-]+:/.test(url)) return url;
+  return isAbsolute(url) ? url : resolve(url);
+}
+
+function isLocal(url: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[\w.-]+@[\w.-]+:/.test(url);
+}
+
+/**
+ * A bare mirror of one chart's upstream repository: branches and tags, blobless where the remote
+ * allows it (commits and trees are all `git log -- <paths>` needs; the few files read at a commit
+ * are fetched on demand), a full clone otherwise. Fetches are coalesced: concurrent callers share
+ * one `git fetch`.
+ */
+export class Mirror {
+  readonly dir: string;
+  readonly git: Git;
+  /** "blobless" or "full", once cloned. */
+  mode: "blobless" | "full" | null = null;
+  lastFetch: Date | null = null;
+  fetchCount = 0;
+
+  readonly #opts: MirrorOptions;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+  #ready: Promise<void> | null = null;
+  #fetching: Promise<void> | null = null;
+  #branch: string | null;
+
+  constructor(opts: MirrorOptions) {
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: "mirror", chart: opts.name });
+    this.#now = opts.now ?? (() => new Date());
+    this.dir = join(resolve(opts.dataDir), "mirrors", `${opts.name}.git`);
+    this.git = new Git(this.dir);
+    this.#branch = opts.branch ?? null;
+  }
+
+  /** Clones on first use (once; concurrent callers wait for the same clone). */
+  ready(): Promise<void> {
+    if (!this.#ready) {
+      this.#ready = this.#open().catch((e) => {
+        this.#ready = null;
+        throw e;
+      });
+    }
+    return this.#ready;
+  }
+
+  /** The default branch name. */
+  async branch(): Promise<string> {
+    await this.ready();
+    if (this.#branch) return this.#branch;
+    const head = await this.git.run(["symbolic-ref", "--quiet", "HEAD"], { okCodes: [1] });
+    const name = head.stdout.trim().replace(/^refs\/heads\//, "");
+    this.#branch = name || "main";
+    return this.#branch;
+  }
+
+  /** Full SHA of the default branch tip. */
+  async tip(): Promise<string> {
+    const b = await this.branch();
+    return this.git.out(["rev-parse", "--verify", "--end-of-options", `refs/heads/${b}^{commit}`]);
+  }
+
+  /** One `git fetch` (branches with pruning, and tags); concurrent calls share it. */
+  fetch(): Promise<void> {
+    if (!this.#fetching) {
+      this.#fetching = (async () => {
+        await this.ready();
+        const t0 = performance.now();
+        await this.git.run(["fetch", "--quiet", "--prune", "--tags", "--no-write-fetch-head", "origin"], {
+          timeoutMs: this.#opts.fetchTimeoutMs ?? 600_000,
+        });
+        this.lastFetch = this.#now();
+        this.fetchCount++;
+        this.#log.debug({ ms: Math.round(performance.now() - t0) }, "mirror fetched");
+      })().finally(() => {
+        this.#fetching = null;
+      });
+    }
+    return this.#fetching;
+  }
+
+  /** True when the full SHA names a commit present in the mirror. */
+  async hasCommit(sha: string): Promise<boolean> {
+    if (!isFullSha(sha)) return false;
+    await this.ready();
+    return (await this.git.objectType(sha)) === "commit";
+  }
+
+  async #open(): Promise<void> {
+    if (existsSync(join(this.dir, "HEAD"))) {
+      const filter = await this.git.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] });
+      this.mode = filter.stdout.trim() ? "blobless" : "full";
+      return;
+    }
+    await this.#clone();
+  }
+
+  async #clone(): Promise<void> {
+    const src = cloneSource(this.#opts.url);
+    await mkdir(dirname(this.dir), { recursive: true });
+    const tmp = `${this.dir}.tmp-${process.pid}`;
+    await rm(tmp, { recursive: true, force: true });
+    const timeout = this.#opts.fetchTimeoutMs ?? 600_000;
+    const env = this.git.env;
+    const t0 = performance.now();
+    // A local path is cloned through the file:// transport so that --filter is honoured when the
+    // source allows it (`uploadpack.allowFilter`); git falls back to a full clone (with a warning)
+    // when the remote does not support filtering.
+    const source = isLocal(this.#opts.url) ? `file://${src}` : src;
+    let mode: "blobless" | "full" = "blobless";
+    try {
+      await runGit(["clone", "--bare", "--quiet", "--filter=blob:none", "--no-tags", "--", source, tmp], env, timeout);
+    } catch (e) {
+      this.#log.info({ err: (e as Error).message }, "blobless clone failed; trying a full clone");
+      await rm(tmp, { recursive: true, force: true });
+      await runGit(["clone", "--bare", "--quiet", "--no-tags", "--", source, tmp], env, timeout);
+    }
+    const g = new Git(tmp);
+    const filter = await g.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] });
+    if (!filter.stdout.trim()) mode = "full";
+    await g.run(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
+    await g.run(["config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]);
+    // Keep a commit-graph so that rev-list/log stay fast as history grows.
+    await g.run(["config", "fetch.writeCommitGraph", "true"]);
+    await g.run(["config", "gc.auto", "0"]);
+    await g.run(["fetch", "--quiet", "--prune", "--tags", "--no-write-fetch-head", "origin"], { timeoutMs: timeout });
+    await g.run(["commit-graph", "write", "--reachable"]).catch(() => {});
+    await rm(this.dir, { recursive: true, force: true });
+    await rename(tmp, this.dir);
+    this.mode = mode;
+    this.lastFetch = this.#now();
+    this.fetchCount++;
+    this.#log.info({ mode, ms: Math.round(performance.now() - t0) }, "mirror cloned");
+  }
+}
+
+export { GitError };

@@ -195,8 +195,7 @@ export function parseChartpressYaml(text: string, chart: string): ChartpressChar
   }
   const charts = (doc as { charts?: unknown } | null)?.charts;
   if (!Array.isArray(charts) || charts.length === 0) throw new ChartpressConfigError("chartpress.yaml has no charts");
-  const entry =
-    charts.find((c) => (c as { name?: unknown })?.name === chart) ?? (charts.length === 1 ? charts[0] : undefined);
+  const entry = charts.find((c) => (c as { name?: unknown })?.name === chart) ?? (charts.length === 1 ? charts[0] : undefined);
   if (!entry || typeof (entry as { name?: unknown }).name !== "string") {
     throw new ChartpressConfigError(`chartpress.yaml has no chart named ${chart}`);
   }

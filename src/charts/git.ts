@@ -111,8 +111,15 @@ export function runGit(
         const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string | null };
         const code = typeof e.code === "number" ? e.code : null;
         if (code !== null && okCodes.includes(code)) return resolve({ stdout, stderr, code });
-        const first = stderr.trim().split("\n").find((l) => l.trim()) ?? "";
-        const what = `git ${args.filter((a) => a !== "--git-dir").slice(1, 3).join(" ")}`;
+        const first =
+          stderr
+            .trim()
+            .split("\n")
+            .find((l) => l.trim()) ?? "";
+        const what = `git ${args
+          .filter((a) => a !== "--git-dir")
+          .slice(1, 3)
+          .join(" ")}`;
         let msg: string;
         if (e.killed || e.signal === "SIGKILL") msg = `${what} timed out after ${Math.round(timeoutMs / 1000)} s`;
         else if (e.code === "ENOENT") msg = "git is not installed (not found on PATH)";
@@ -168,11 +175,21 @@ class CatFileBatch {
     this.#proc.on("error", (e) => die(e));
     this.#proc.on("exit", () => die(new Error("git cat-file exited")));
     this.#proc.stdin.on("error", () => {});
-    // Never keep the event loop alive for this helper.
-    this.#proc.unref();
-    (this.#proc.stdout as unknown as { unref?: () => void }).unref?.();
     (this.#proc.stderr as unknown as { unref?: () => void }).unref?.();
     (this.#proc.stdin as unknown as { unref?: () => void }).unref?.();
+    this.#hold(false);
+  }
+
+  /** Keeps the event loop alive only while an answer is awaited; an idle helper never blocks exit. */
+  #hold(on: boolean): void {
+    const out = this.#proc.stdout as unknown as { ref?: () => void; unref?: () => void };
+    if (on) {
+      this.#proc.ref();
+      out.ref?.();
+    } else {
+      this.#proc.unref();
+      out.unref?.();
+    }
   }
 
   check(rev: string): Promise<CatResult | null> {
@@ -194,6 +211,7 @@ class CatFileBatch {
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(new Error("git cat-file is not running"));
       this.#queue.push({ body, resolve, reject });
+      if (this.#queue.length === 1) this.#hold(true);
       // --batch always prints the content; for a "check" we simply drop it.
       this.#proc.stdin.write(`${rev}\n`);
     });
@@ -202,7 +220,10 @@ class CatFileBatch {
   #drain(): void {
     for (;;) {
       const q = this.#queue[0];
-      if (!q) return;
+      if (!q) {
+        this.#hold(false);
+        return;
+      }
       const nl = this.#buf.indexOf(10);
       if (nl < 0) return;
       const header = this.#buf.subarray(0, nl).toString("utf8");

@@ -36,7 +36,9 @@ export function parseIndex(body: string): { index: RawIndex; parser: ParserUsed 
 export function parseIndexYaml(body: string): RawIndex {
   let doc: unknown;
   try {
-    doc = yaml.load(body);
+    // FAILSAFE: every scalar stays the string written (a version `0.10` must not become 0.1, a
+    // timestamp must not become a Date), and no time is spent resolving types we never use.
+    doc = yaml.load(body, { schema: yaml.FAILSAFE_SCHEMA });
   } catch (e) {
     const reason = e instanceof yaml.YAMLException ? e.reason || e.message : String(e);
     throw new IndexFormatError(`not valid YAML (${reason})`);
@@ -46,14 +48,14 @@ export function parseIndexYaml(body: string): RawIndex {
   if (!isObject(entries)) throw new IndexFormatError("`entries` is not a mapping");
   const out: RawIndex = new Map();
   for (const [chart, list] of Object.entries(entries)) {
-    if (list === null) {
+    if (list === null || list === "" || list === "~" || list === "null") {
       out.set(chart, []);
       continue;
     }
     if (!Array.isArray(list)) throw new IndexFormatError(`entries.${chart} is not a list`);
     const rows: RawEntry[] = [];
     for (const e of list) {
-      if (!isObject(e) || e.version === undefined || e.version === null) continue;
+      if (!isObject(e) || scalarString(e.version) === null) continue;
       rows.push({
         version: String(e.version),
         created: scalarString(e.created),
@@ -71,7 +73,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function scalarString(v: unknown): string | null {
-  if (v === undefined || v === null) return null;
+  if (v === undefined || v === null || v === "" || v === "~" || v === "null") return null;
   if (v instanceof Date) return v.toISOString();
   return String(v);
 }

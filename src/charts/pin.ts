@@ -55,8 +55,7 @@ export class PinReader {
       if (Array.isArray(res.data) || data.type !== "file" || typeof data.content !== "string") {
         throw new PinError(`${src.file} in ${src.repo} is not a file`);
       }
-      const text =
-        data.encoding === "base64" ? Buffer.from(data.content, "base64").toString("utf8") : String(data.content);
+      const text = data.encoding === "base64" ? Buffer.from(data.content, "base64").toString("utf8") : String(data.content);
       this.#cache.set(key, { etag: (res.headers.etag as string | undefined) ?? null, text });
       return text;
     } catch (e) {

@@ -1,3 +1,4 @@
+import yaml from "js-yaml";
 import cron from "node-cron";
 import type { Logger } from "pino";
 import type { ChartConfig, Config } from "../config/schema.ts";
@@ -20,8 +21,6 @@ import { Mirror } from "./mirror.ts";
 import { PinError, PinReader, pinLine } from "./pin.ts";
 import { chartVersion } from "./version.ts";
 import { parseChartVersion } from "./version-format.ts";
-import yaml from "js-yaml";
-
 
 /** How the chart commit relates to the commit that was asked about. */
 export type ShaRelation =
@@ -96,7 +95,6 @@ export interface VersionExplanation {
   /** One or two sentences for chat. */
   message: string;
 }
-
 
 /** The deploy repository's pin, next to an answer. */
 export interface PinInfo {
@@ -361,7 +359,13 @@ export class ChartService {
       commit = await this.#resolveSha(rt, parts.sha);
     } catch (e) {
       const why = e instanceof ShaError ? e.message : (e as Error).message;
-      return { published: null, sha: null, kind: "unknown-sha", correct: null, message: `${version} is not in the chart index: ${why}` };
+      return {
+        published: null,
+        sha: null,
+        kind: "unknown-sha",
+        correct: null,
+        message: `${version} is not in the chart index: ${why}`,
+      };
     }
     let answer: ShaAnswer;
     try {
@@ -378,7 +382,9 @@ export class ChartService {
       }
       throw e;
     }
-    const pub = answer.published ? `, published ${answer.publishedAt ?? ""}`.replace(/, published $/, ", published") : ", not published yet";
+    const pub = answer.published
+      ? `, published ${answer.publishedAt ?? ""}`.replace(/, published $/, ", published")
+      : ", not published yet";
     if (answer.chartCommit !== commit) {
       const builtIsMerge = answer.builtCommit === commit && (await this.#commit(rt, commit)).parents.length > 1;
       const kind: VersionExplanation["kind"] =
@@ -465,7 +471,10 @@ export class ChartService {
       found = await this.#candidates(rt, prefix);
     }
     if (found.length === 0) {
-      throw new ShaError("unknown-ref", `No commit ${prefix} in ${rt.cfg.github} (not on any branch or tag, even after a fetch).`);
+      throw new ShaError(
+        "unknown-ref",
+        `No commit ${prefix} in ${rt.cfg.github} (not on any branch or tag, even after a fetch).`,
+      );
     }
     if (found.length > 1) {
       const infos = await Promise.all(found.slice(0, 10).map((s) => this.#commit(rt, s)));
@@ -548,7 +557,10 @@ export class ChartService {
     const sha = pr.merge_commit_sha.toLowerCase();
     if (!(await rt.mirror.hasCommit(sha))) await this.#fetch(rt);
     if (!(await rt.mirror.hasCommit(sha))) {
-      throw new ShaError("unknown-ref", `PR #${number} was merged as ${short(sha)}, but that commit is not in ${rt.cfg.github} yet.`);
+      throw new ShaError(
+        "unknown-ref",
+        `PR #${number} was merged as ${short(sha)}, but that commit is not in ${rt.cfg.github} yet.`,
+      );
     }
     return sha;
   }
@@ -766,9 +778,7 @@ export class ChartService {
     if (hits.length) {
       const exact = hits.find((h) => h.sha && chartVersion({ ...inputs, hashLength: h.sha.length }) === h.version);
       entry =
-        exact ??
-        [...hits].sort((a, b) => (Date.parse(b.created ?? "") || 0) - (Date.parse(a.created ?? "") || 0))[0] ??
-        null;
+        exact ?? [...hits].sort((a, b) => (Date.parse(b.created ?? "") || 0) - (Date.parse(a.created ?? "") || 0))[0] ?? null;
     }
     const hashLength = entry?.sha?.length ?? predictHashLength(snap, name, builtInfo.date);
     const computed = chartVersion({ ...inputs, hashLength });
@@ -878,19 +888,23 @@ export class ChartService {
     who: { platform: string; room: string; userId: string; displayName?: string; thread?: string },
   ): Promise<string> {
     const key = `waiter:${a.chart}:${a.version}:${who.platform}:${who.room}`;
-    await this.#opts.store.update<Record<string, unknown>>(key, (cur) => ({
-      chart: a.chart,
-      version: a.version,
-      chartCommit: a.chartCommit,
-      commit: a.commit,
-      platform: who.platform,
-      room: who.room,
-      thread: who.thread ?? null,
-      who: [...new Set([...(((cur?.who as string[]) ?? []) as string[]), who.userId])],
-      by: who.displayName ?? who.userId,
-      at: this.#opts.now().toISOString(),
-      mergedAt: a.mergedAt,
-    }), 7 * 24 * 3600 * 1000);
+    await this.#opts.store.update<Record<string, unknown>>(
+      key,
+      (cur) => ({
+        chart: a.chart,
+        version: a.version,
+        chartCommit: a.chartCommit,
+        commit: a.commit,
+        platform: who.platform,
+        room: who.room,
+        thread: who.thread ?? null,
+        who: [...new Set([...(((cur?.who as string[]) ?? []) as string[]), who.userId])],
+        by: who.displayName ?? who.userId,
+        at: this.#opts.now().toISOString(),
+        mergedAt: a.mergedAt,
+      }),
+      7 * 24 * 3600 * 1000,
+    );
     return key;
   }
 }

@@ -119,3 +119,52 @@ export async function startIndexServer(opts: { body: string | (() => string); pa
     },
   };
 }
+
+export interface FakeChartEntry {
+  version: string;
+  created?: string;
+  digest?: string;
+  /** Defaults to https://example.org/charts/<chart>-<version>.tgz */
+  urls?: string[];
+}
+
+/**
+ * An index.yaml in the layout Helm writes (sigs.k8s.io/yaml: sorted keys, 2-space indent,
+ * sequences not indented, quoted timestamps, a folded description and nested lists), so that the
+ * scanner in src/charts/index-scan.ts is exercised on the real shape.
+ */
+export function indexYaml(charts: Record<string, FakeChartEntry[]>, generated = "2024-10-24T11:45:31.263782848Z"): string {
+  const out: string[] = ["apiVersion: v1", "entries:"];
+  for (const chart of Object.keys(charts).sort()) {
+    out.push(`  ${chart}:`);
+    for (const e of charts[chart]!) {
+      const created = e.created ?? generated;
+      const digest = e.digest ?? createHash("sha256").update(`${chart}-${e.version}`).digest("hex");
+      const urls = e.urls ?? [`https://example.org/charts/${chart}-${e.version}.tgz`];
+      out.push(
+        "  - apiVersion: v2",
+        `    appVersion: ${e.version.startsWith("1") ? `"${e.version}"` : e.version}`,
+        `    created: "${created}"`,
+        "    dependencies:",
+        "    - name: jupyterhub",
+        "      repository: https://jupyterhub.github.io/helm-chart",
+        "      version: 3.3.7",
+        `    description: ${chart} is a chart used in tests. A BinderHub is by default not configured`,
+        "      to authenticate users or provide storage for them - version 9.9.9",
+        `    digest: ${digest}`,
+        "    keywords:",
+        "    - jupyter",
+        "    - version",
+        "    maintainers:",
+        "    - email: someone@example.org",
+        "      name: Someone",
+        `    name: ${chart}`,
+        "    urls:",
+        ...urls.map((u) => `    - ${u}`),
+        `    version: ${e.version}`,
+      );
+    }
+  }
+  out.push(`generated: "${generated}"`, "");
+  return out.join("\n");
+}

@@ -12,6 +12,7 @@ usage:
                                             answer each TEXT (or each stdin line) as if said in a room
   binderbot check-config [FILE]             validate a config; show what would start, secrets masked
   binderbot docs-commands                   print the commands reference (Markdown)
+  binderbot diagnose FILE... [--json]       classify CI log files: spurious, legitimate, success or unknown
 
 The config is --config FILE, else $BINDERBOT_CONFIG, else config/default.yaml.`;
 
@@ -28,6 +29,13 @@ export const subcommands = new Map<string, Subcommand>([
       const { commandsDoc } = await import("./docs.ts");
       process.stdout.write(commandsDoc());
       return 0;
+    },
+  ],
+  [
+    "diagnose",
+    async (argv) => {
+      const { diagnoseCli } = await import("./diagnose.ts");
+      return diagnoseCli(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     },
   ],
 ]);

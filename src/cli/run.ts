@@ -3,7 +3,9 @@ import type { ShellAdapter } from "../../adapters/shell/shell.ts";
 import { createApp } from "../app.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import type { Adapter } from "../core/adapter.ts";
-import { buildAdapters } from "./adapters.ts";
+import { HttpServer } from "../http/server.ts";
+import { countingHandler, metrics } from "../metrics.ts";
+import { buildAdapters, enabledAdapters } from "./adapters.ts";
 import { UsageError } from "./usage-error.ts";
 
 export const RUN_USAGE = "usage: binderbot run [--config FILE]";
@@ -16,10 +18,20 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${RUN_USAGE}`);
   }
-  const app = await createApp(loadConfig(configPath(config)));
+  const loaded = loadConfig(configPath(config));
+  const chat = enabledAdapters(loaded.config).filter((a) => a !== "shell");
+  // A person typing in the terminal should not have every handled message logged between answers.
+  const quiet = chat.length === 0 && Boolean(process.stdin.isTTY);
+  const app = await createApp(loaded, quiet ? { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "warn" } : {});
   const log = app.services.log;
-  const adapters: Adapter[] = await buildAdapters(app);
-  const handler = app.bot.handle.bind(app.bot);
+  const { http: httpConfig } = app.services.config;
+  // The bot's one HTTP server (health, readiness, metrics, Slack events, webhooks); port 0 = off.
+  const http = httpConfig.port > 0 ? new HttpServer({ port: httpConfig.port, host: httpConfig.host, log, metrics }) : undefined;
+  if (http) metrics.collectDefaults();
+  const adapters: Adapter[] = await buildAdapters(app, { ...(http ? { http } : {}), metrics });
+  // Counted here, so the core stays free of prom-client.
+  const handler = countingHandler(app.bot.handle.bind(app.bot), metrics);
+  for (const a of adapters) http?.addReadiness(a.platform, () => a.status());
 
   let stopping: Promise<void> | null = null;
   let stopped!: () => void;
@@ -30,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     stopping ??= (async () => {
       log.info({ why }, "stopping");
       await Promise.allSettled(adapters.map((a) => a.stop()));
+      await http?.stop();
       await app.close();
       stopped();
     })();
@@ -37,8 +50,18 @@ export async function run(argv: string[]): Promise<number> {
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void stop(sig));
 
+  await http?.start();
   for (const a of adapters) {
-    await a.start(handler);
+    try {
+      await a.start(handler);
+    } catch (err) {
+      // One clear line (a bad token, an unreachable server), no stack; the others are stopped again.
+      const why = app.redact((err as Error)?.message?.split("\n")[0] ?? String(err));
+      process.stderr.write(`binderbot: ${a.platform} could not start: ${why}\n`);
+      metrics.error(a.platform, "start");
+      await stop(`${a.platform} failed to start`);
+      return 1;
+    }
     log.info({ platform: a.platform }, "adapter started");
   }
   const shell = adapters.find((a) => a.platform === "shell") as ShellAdapter | undefined;

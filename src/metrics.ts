@@ -52,7 +52,16 @@ export class Metrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "binderbot_" });
+    if (opts.defaultMetrics) this.collectDefaults();
+  }
+
+  #defaults = false;
+
+  /** Adds Node's process metrics (CPU, memory, event loop lag), once; `run` turns them on. */
+  collectDefaults(): void {
+    if (this.#defaults) return;
+    this.#defaults = true;
+    collectDefaultMetrics({ register: this.registry, prefix: "binderbot_" });
   }
 
   observeSource(name: string, seconds: number): void {

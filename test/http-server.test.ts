@@ -99,6 +99,8 @@ describe("HttpServer", () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("POST");
     expect(() => s.route("post", "/webhooks/github", () => {})).toThrow(/already registered/);
+    expect(s.unroute("POST", "/webhooks/github")).toBe(true);
+    expect((await fetch(`${base}/webhooks/github`, { method: "POST" })).status).toBe(404);
   });
 
   it("a body over the limit gets 413; a handler that throws gets 500 and the server keeps serving", async () => {

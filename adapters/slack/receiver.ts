@@ -68,6 +68,8 @@ export class SlackHttpReceiver implements Receiver {
 
   async stop(): Promise<void> {
     this.#accepting = false;
+    if (this.#registered) this.opts.server.unroute("POST", this.opts.path ?? "/slack/events");
+    this.#registered = false;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,7 +1,16 @@
 import { ShellAdapter } from "../../adapters/shell/shell.ts";
+import { SlackAdapter } from "../../adapters/slack/slack.ts";
 import type { App } from "../app.ts";
 import type { Config } from "../config/schema.ts";
 import type { Adapter } from "../core/adapter.ts";
+import type { HttpServer } from "../http/server.ts";
+import type { Metrics } from "../metrics.ts";
+
+/** What `run` shares with the adapters: the bot's HTTP server (when http.port > 0) and its metrics. */
+export interface AdapterContext {
+  http?: HttpServer;
+  metrics?: Metrics;
+}
 
 /** The chat adapters a config enables, in start order; the shell when there are none. */
 export function enabledAdapters(config: Config): string[] {
@@ -15,7 +24,7 @@ export function enabledAdapters(config: Config): string[] {
 }
 
 /** Builds the adapter objects for `run`. The composition root is the only place that imports adapters. */
-export async function buildAdapters(app: App): Promise<Adapter[]> {
+export async function buildAdapters(app: App, ctx: AdapterContext = {}): Promise<Adapter[]> {
   const names = enabledAdapters(app.services.config);
   if (names.length === 0) names.push("shell");
   const out: Adapter[] = [];
@@ -24,6 +33,19 @@ export async function buildAdapters(app: App): Promise<Adapter[]> {
       case "shell":
         out.push(new ShellAdapter());
         break;
+      case "slack": {
+        const { config, log, store } = app.services;
+        out.push(
+          new SlackAdapter({
+            config: config.adapters.slack!,
+            log,
+            store,
+            ...(ctx.http ? { http: ctx.http } : {}),
+            ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
+          }),
+        );
+        break;
+      }
       default:
         throw new Error(`adapter '${name}' is not available in this build`);
     }

@@ -87,6 +87,11 @@ export class HttpServer {
     return this;
   }
 
+  /** Removes a route (a module that stops gives its endpoint back). True when one was registered. */
+  unroute(method: string, path: string): boolean {
+    return this.#routes.delete(`${method.toUpperCase()} ${path}`);
+  }
+
   /** Adds an adapter (or anything else) whose `connected` must be true for /readyz to say ready. */
   addReadiness(name: string, status: () => AdapterStatus): this {
     this.#checks.set(name, status);

@@ -141,16 +141,21 @@ function scan(body: string): RawIndex {
   while (pos < len) {
     let end = body.indexOf("\n", pos);
     if (end < 0) end = len;
-    let line = body.slice(pos, end);
+    const start = pos;
     pos = end + 1;
-    if (line.endsWith("\r")) line = line.slice(0, -1);
+    let stop = end;
+    if (stop > start && body.charCodeAt(stop - 1) === 13) stop--; // CRLF
 
     let indent = 0;
-    while (indent < line.length && line.charCodeAt(indent) === 32) indent++;
-    if (indent === line.length) continue; // blank
-    const c = line.charCodeAt(indent);
+    while (start + indent < stop && body.charCodeAt(start + indent) === 32) indent++;
+    if (start + indent === stop) continue; // blank
+    const c = body.charCodeAt(start + indent);
     if (c === 9) throw new Decline("tab");
     if (c === 35 /* # */) continue;
+    // Most lines of an index are nested deeper than an entry's keys (descriptions, maintainers,
+    // dependencies…): skip them without allocating a string.
+    if (inEntries && fieldIndent >= 0 && indent > fieldIndent && (c !== 45 || currentKey !== "urls")) continue;
+    const line = body.slice(start, stop);
 
     if (indent === 0) {
       if (line.startsWith("---") || line.startsWith("...") || line.startsWith("%")) throw new Decline("document marker");

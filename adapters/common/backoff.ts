@@ -65,10 +65,8 @@ export class Backoff {
   }
 }
 
-export interface Sleeper {
-  /** Resolves after ms, or rejects with an AbortError when the signal aborts. */
-  (ms: number, signal?: AbortSignal): Promise<void>;
-}
+/** Resolves after ms, or rejects when the signal aborts. */
+export type Sleeper = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** A setTimeout-based sleep that an AbortSignal cancels (for stop()). */
 export const sleep: Sleeper = (ms, signal) =>

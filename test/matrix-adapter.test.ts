@@ -1,0 +1,275 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualTimers } from "../adapters/common/watchdog.ts";
+import { MatrixAdapter, type MatrixAdapterOptions } from "../adapters/matrix/matrix.ts";
+import { escapeHtml } from "../adapters/matrix/render.ts";
+import type { App } from "../src/app.ts";
+import { silentLogger } from "../src/log.ts";
+import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
+import { testApp } from "./helpers/app.ts";
+
+const BOT = "@binderbot:fake.local";
+const ALICE = "@alice:fake.local";
+const BOB = "@bob:fake.local";
+
+let hs: FakeHomeserver;
+let app: App;
+let botToken: string;
+let room: string;
+const adapters: MatrixAdapter[] = [];
+
+/** An adapter on the fake, answering through the real command core. */
+async function startBot(opts: Partial<MatrixAdapterOptions> = {}): Promise<MatrixAdapter> {
+  const a = new MatrixAdapter({
+    homeserver: hs.url,
+    accessToken: botToken,
+    rooms: ["#ops:fake.local"],
+    store: app.services.store,
+    log: silentLogger(),
+    backoff: { baseMs: 5, maxMs: 20 },
+    repeatWindowMs: 0, // tests ask the same thing often; the repeat rule has its own test
+    ...opts,
+  });
+  adapters.push(a);
+  await a.start(app.bot.handle.bind(app.bot));
+  return a;
+}
+
+/** The bot's reply to an event: resolves when the bot sends an event relating to it. */
+function replyTo(eventId: string): Promise<FakeEvent> {
+  return hs.nextSent((e) => {
+    const rel = e.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string } } | undefined;
+    return rel?.["m.in_reply_to"]?.event_id === eventId;
+  });
+}
+
+/** Something to await that proves the bot processed everything up to now: it answers a fresh question. */
+async function roundTrip(text = "!binder whoami", who = BOB): Promise<FakeEvent> {
+  const id = hs.say(room, who, text);
+  return replyTo(id);
+}
+
+beforeEach(async () => {
+  hs = new FakeHomeserver();
+  await hs.listen();
+  botToken = hs.addUser(BOT);
+  hs.addUser(ALICE);
+  hs.addUser(BOB);
+  room = hs.createRoom({ creator: ALICE, members: [BOB], alias: "#ops:fake.local", name: "ops" });
+  app = await testApp(undefined);
+});
+
+afterEach(async () => {
+  for (const a of adapters.splice(0)) await a.stop();
+  await hs.close();
+  await app.close();
+});
+
+describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => {
+  it("joins the configured room by alias and answers `!binder help` with an m.notice reply in that room", async () => {
+    const bot = await startBot();
+    expect(bot.rooms).toEqual([room]);
+    expect(hs.membership(room, BOT)).toBe("join");
+    expect(bot.status().connected).toBe(true);
+
+    const other = hs.createRoom({ creator: ALICE, alias: "#other:fake.local" });
+    const asked = hs.say(room, ALICE, "!binder help");
+    const reply = await replyTo(asked);
+    expect(reply.room_id).toBe(room);
+    expect(reply.sender).toBe(BOT);
+    expect(reply.type).toBe("m.room.message");
+    expect(reply.content.msgtype).toBe("m.notice");
+    expect(reply.content.format).toBe("org.matrix.custom.html");
+    const html = reply.content.formatted_body as string;
+    expect(html).toContain("<code>!binder whoami</code>");
+    expect(html).toContain("<ul>");
+    expect(reply.content.body).toContain("`!binder help`");
+    expect(reply.content["m.relates_to"]).toEqual({ "m.in_reply_to": { event_id: asked } });
+    expect(hs.events(other, BOT)).toEqual([]);
+    expect(hs.unhandled).toEqual([]);
+  });
+
+  it("maps the sender to matrix:@user:server (whoami) and HTML-escapes what users control", async () => {
+    await startBot();
+    const asked = hs.say(room, ALICE, "!binder whoami");
+    const reply = await replyTo(asked);
+    expect(reply.content.formatted_body).toContain(`<code>${escapeHtml(`matrix:${ALICE}`)}</code>`);
+    const evil = hs.say(room, ALICE, "!binder help <script>x</script>");
+    const r2 = await replyTo(evil);
+    expect(r2.content.formatted_body).toContain("&lt;script&gt;");
+    expect(r2.content.formatted_body).not.toContain("<script>");
+  });
+
+  it("answers in the thread when asked in a thread", async () => {
+    await startBot();
+    const root = hs.say(room, ALICE, "deploy is red again");
+    const asked = hs.say(room, BOB, "!binder whoami", { thread: root });
+    const reply = await replyTo(asked);
+    expect(reply.room_id).toBe(room);
+    expect(reply.content["m.relates_to"]).toEqual({
+      rel_type: "m.thread",
+      event_id: root,
+      is_falling_back: false,
+      "m.in_reply_to": { event_id: asked },
+    });
+    expect(reply.content.formatted_body).toContain(escapeHtml(`matrix:${BOB}`));
+  });
+
+  it("does not answer history from before it started, nor itself, nor notices and edits", async () => {
+    // The bot is already in the room with unanswered questions in it.
+    hs.join(room, BOT);
+    const old1 = hs.say(room, ALICE, "!binder help");
+    const old2 = hs.say(room, ALICE, "!binder whoami");
+    await startBot();
+    hs.say(room, ALICE, "!binder help", { msgtype: "m.notice" });
+    hs.say(room, ALICE, "!binder help", { replace: old1 });
+    const fresh = await roundTrip();
+    const botEvents = hs.events(room, BOT).filter((e) => e.type === "m.room.message");
+    expect(botEvents).toEqual([fresh]);
+    const related = botEvents.map(
+      (e) => (e.content["m.relates_to"] as { "m.in_reply_to": { event_id: string } })["m.in_reply_to"].event_id,
+    );
+    expect(related).not.toContain(old1);
+    expect(related).not.toContain(old2);
+  });
+
+  it("is addressed by a mention pill or in a two-person room without the prefix", async () => {
+    const bot = await startBot();
+    const pill = `<a href="https://matrix.to/#/${BOT}">Binder Bot</a>: whoami`;
+    const asked = hs.say(room, ALICE, "Binder Bot: whoami", { mentions: [BOT], formattedBody: pill });
+    const r = await replyTo(asked);
+    expect(r.content.formatted_body).toContain(escapeHtml(`matrix:${ALICE}`));
+
+    const ignored = hs.createRoom({ creator: ALICE, invite: [BOT], public: false, isDirect: true });
+    // autojoin is off: the bot does not join a room it is merely invited to
+    await roundTrip();
+    expect(hs.membership(ignored, BOT)).toBe("invite");
+    await bot.stop();
+
+    await startBot({ autojoin: true });
+    const joined = hs.nextRequest((req) => req.method === "POST" && /\/join\//.test(req.path) && req.status === 200);
+    const dm = hs.createRoom({ creator: ALICE, invite: [BOT], public: false, isDirect: true });
+    await joined;
+    expect(hs.membership(dm, BOT)).toBe("join");
+    const q = hs.say(dm, ALICE, "whoami");
+    const r2 = await replyTo(q);
+    expect(r2.room_id).toBe(dm);
+    expect(r2.content.formatted_body).toContain(escapeHtml(`matrix:${ALICE}`));
+    // In the group room, the same words without prefix or mention are not for the bot.
+    hs.say(room, ALICE, "whoami");
+    await roundTrip();
+    expect(hs.events(room, BOT).filter((e) => e.type === "m.room.message")).toHaveLength(3);
+  });
+
+  it("persists the sync token: a restart neither replays nor misses", async () => {
+    const first = await startBot();
+    const a1 = hs.say(room, ALICE, "!binder whoami");
+    await replyTo(a1);
+    await first.stop();
+    // Said while the bot was down: must be answered after the restart, exactly once.
+    const missed = hs.say(room, ALICE, "!binder help");
+    const answered = replyTo(missed);
+    await startBot();
+    await answered;
+    await roundTrip();
+    const botMsgs = hs.events(room, BOT).filter((e) => e.type === "m.room.message");
+    const targets = botMsgs.map(
+      (e) => (e.content["m.relates_to"] as { "m.in_reply_to": { event_id: string } })["m.in_reply_to"].event_id,
+    );
+    expect(targets.filter((t) => t === a1)).toHaveLength(1); // not replayed
+    expect(targets.filter((t) => t === missed)).toHaveLength(1); // not missed
+    expect(botMsgs).toHaveLength(3);
+    const firstSyncAfterRestart = hs.requests.filter((r) => r.path.endsWith("/sync")).length;
+    expect(firstSyncAfterRestart).toBeGreaterThan(0);
+  });
+
+  it("reconnects when the homeserver drops every connection, and answers again", async () => {
+    const bot = await startBot();
+    await roundTrip();
+    const reconnected = hs.nextRequest((r) => r.path.endsWith("/sync") && r.status === 200);
+    hs.dropConnections();
+    await reconnected;
+    const reply = await roundTrip("!binder whoami", ALICE);
+    expect(reply.content.formatted_body).toContain(escapeHtml(`matrix:${ALICE}`));
+    expect(bot.status().connected).toBe(true);
+  });
+
+  it("the watchdog reconnects a connection that has gone silent", async () => {
+    const timers = new ManualTimers(Date.now());
+    const bot = await startBot({ timers, watchdogMs: 60_000 });
+    await roundTrip();
+    hs.swallowSync(true);
+    const swallowed = hs.nextRequest((r) => r.path === "/sync (swallowed)");
+    hs.say(room, BOB, "to wake the long-poll");
+    await swallowed;
+    // A question while the connection hangs: nobody answers yet.
+    const asked = hs.say(room, ALICE, "!binder whoami");
+    const answered = replyTo(asked);
+    hs.swallowSync(false); // later /syncs work again; the hung one stays hung until the watchdog acts
+    timers.advance(60_000);
+    const reply = await answered;
+    expect(reply.room_id).toBe(room);
+    expect(bot.status().connected).toBe(true);
+  });
+
+  it("answers a re-delivered event once", async () => {
+    await startBot();
+    const asked = hs.say(room, ALICE, "!binder whoami");
+    await replyTo(asked);
+    hs.redeliver(asked);
+    await roundTrip();
+    const targets = hs
+      .events(room, BOT)
+      .filter((e) => e.type === "m.room.message")
+      .map((e) => (e.content["m.relates_to"] as { "m.in_reply_to": { event_id: string } })["m.in_reply_to"].event_id);
+    expect(targets.filter((t) => t === asked)).toHaveLength(1);
+  });
+
+  it("waits out a 429 on send for retry_after_ms, then sends once", async () => {
+    await startBot();
+    hs.rateLimit((m, p) => m === "PUT" && p.includes("/send/"), 300, 1);
+    const limited = hs.nextRequest((r) => r.status === 429);
+    const asked = hs.say(room, ALICE, "!binder whoami");
+    const reply = await replyTo(asked);
+    const l = await limited;
+    const sendOk = hs.requests.find((r) => r.method === "PUT" && r.status === 200 && r.at >= l.at);
+    expect(sendOk).toBeDefined();
+    expect((sendOk?.at ?? 0) - l.at).toBeGreaterThanOrEqual(290);
+    expect(reply.content.msgtype).toBe("m.notice");
+  });
+
+  it("waits out a 429 on /sync, then answers", async () => {
+    await startBot();
+    await roundTrip();
+    hs.rateLimit((_m, p) => p.endsWith("/sync"), 250, 1);
+    const limited = hs.nextRequest((r) => r.status === 429);
+    hs.say(room, BOB, "wake the long-poll");
+    const l = await limited;
+    const next = await hs.nextRequest((r) => r.path.endsWith("/sync") && r.status === 200);
+    expect(next.at - l.at).toBeGreaterThanOrEqual(240);
+    await roundTrip();
+  });
+
+  it("does not post the same text twice in a row to a room within the window", async () => {
+    await startBot({ repeatWindowMs: 30_000 });
+    const q1 = hs.say(room, ALICE, "!binder help");
+    await replyTo(q1);
+    hs.say(room, BOB, "!binder help"); // same answer, seconds later: suppressed
+    await roundTrip("!binder whoami", BOB);
+    const notices = hs.events(room, BOT).filter((e) => e.type === "m.room.message");
+    expect(notices).toHaveLength(2);
+  });
+
+  it("refuses to start with a clear error when the token is wrong", async () => {
+    const a = new MatrixAdapter({ homeserver: hs.url, accessToken: "wrong", store: app.services.store, log: silentLogger() });
+    await expect(a.start(async () => null)).rejects.toThrow(/did not accept the bot's credentials: the access token was refused/);
+  });
+
+  it("logs in with a password", async () => {
+    hs.addUser("@pwbot:fake.local", { password: "s3cret" });
+    const bot = await startBot({ accessToken: undefined, userId: "@pwbot:fake.local", password: "s3cret" });
+    expect(bot.userId).toBe("@pwbot:fake.local");
+    const asked = hs.say(room, ALICE, "!binder whoami");
+    const reply = await replyTo(asked);
+    expect(reply.sender).toBe("@pwbot:fake.local");
+  });
+});

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ChartService } from "./charts/service.ts";
 import { createCiProvider } from "./ci/index.ts";
 import { commands } from "./commands/index.ts";
 import type { LoadedConfig } from "./config/load.ts";
@@ -49,6 +50,11 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     return octokit;
   };
   lazy(services, "ci", () => createCiProvider(config, github));
+  let charts: ChartService | undefined;
+  lazy(services, "charts", () => {
+    charts = new ChartService({ config, store, log, now, octokit: github });
+    return charts;
+  });
   const bot = new Bot<Services>({
     registry: new Registry(opts.commands ?? commands),
     services,
@@ -66,6 +72,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     loaded,
     redact,
     async close() {
+      charts?.close();
       await store.close();
       log.flush?.();
     },

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { ChartService } from "./charts/service.ts";
 import type { CiProvider } from "./ci/provider.ts";
 import type { Config } from "./config/schema.ts";
 import type { Store } from "./store/store.ts";
@@ -14,4 +15,6 @@ export interface Services {
   now: () => Date;
   /** The deploy repository's CI (config.deploy.ci), made on first use. */
   ci: CiProvider;
+  /** Chart versions for commits and PRs (`sha`, `why`); mirrors are cloned on first use. */
+  charts: ChartService;
 }

@@ -240,7 +240,7 @@ export class ChartIndex {
   #fetchedAt: Date | null = null;
   #error: string | null = null;
   #failedAt: Date | null = null;
-  #loaded = false;
+  #loading: Promise<void> | null = null;
   #inflight: Promise<{ changed: boolean; status: number }> | null = null;
   #pending: Promise<void> = Promise.resolve();
 
@@ -373,10 +373,13 @@ export class ChartIndex {
     return { status: 200, body, etag: tag, lastModified: null };
   }
 
-  /** Loads the persisted last good copy once (before the first request). */
-  async #loadPersisted(): Promise<void> {
-    if (this.#loaded) return;
-    this.#loaded = true;
+  /** Loads the persisted last good copy once, before the first request (concurrent callers share it). */
+  #loadPersisted(): Promise<void> {
+    this.#loading ??= this.#load();
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
     if (!this.#store || this.#parsed) return;
     let p: Persisted | undefined;
     try {

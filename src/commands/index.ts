@@ -1,7 +1,9 @@
 import type { CommandSpec } from "../core/command.ts";
 import type { Services } from "../services.ts";
 import { help } from "./help.ts";
+import { sha } from "./sha.ts";
 import { whoami } from "./whoami.ts";
+import { why } from "./why.ts";
 
 /** Every command the bot has, in the order `help` lists them. */
-export const commands: readonly CommandSpec<Services>[] = [help, whoami];
+export const commands: readonly CommandSpec<Services>[] = [help, sha, whoami, why];

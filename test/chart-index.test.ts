@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ChartIndex, formatAge } from "../src/charts/index.ts";
-import { parseIndexYaml, scanIndex } from "../src/charts/index-scan.ts";
+import { parseIndex, parseIndexYaml, scanIndex } from "../src/charts/index-scan.ts";
 import { parseChartVersion, shaMatches } from "../src/charts/version-format.ts";
 import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
@@ -270,7 +270,8 @@ describe("ChartIndex failures: last good copy, marked stale, with its age", () =
     // restart, source still up: the persisted ETag makes the first request a 304
     c.advance(60 * 60_000);
     const second = new ChartIndex({ url: s.url, log: silentLogger(), store, now: c.now });
-    const snap2 = await second.get();
+    const [snap2] = await Promise.all([second.get(), second.get()]); // concurrent: one store load, one request
+    expect(s.requests).toBe(3);
     expect(s.notModified).toBe(2);
     expect(second.parseCount).toBe(1); // the persisted body, parsed once
     expect(snap2.stale).toBe(false);
@@ -314,8 +315,8 @@ describe("ChartIndex from a local file", () => {
 });
 
 describe("index parsing: the line scanner agrees with js-yaml, and declines what it does not know", () => {
-  const cases: [string, string][] = [
-    ["helm layout", indexYaml({ binderhub: BINDERHUB, other: [{ version: "1.2.3" }] })],
+  const cases: [string, string, "scan" | "yaml"][] = [
+    ["helm layout", indexYaml({ binderhub: BINDERHUB, other: [{ version: "1.2.3" }] }), "scan"],
     [
       "yaml.v3 layout: 4-space indent, indented sequences, single quotes, comments, CRLF",
       [
@@ -335,16 +336,19 @@ describe("index parsing: the line scanner agrees with js-yaml, and declines what
         "    empty: []",
         "generated: x",
       ].join("\r\n"),
+      "scan",
     ],
-    ["flow style", 'apiVersion: v1\nentries: {"c": [{"version": "1.0.0-abcdef1", "urls": ["u"]}]}\n'],
-    ["anchors", "entries:\n  c:\n  - &a\n    version: 1.0.0\n  - version: &v 2.0.0\n"],
-    ["no entries", "entries: {}\n"],
+    ["flow style", 'apiVersion: v1\nentries: {"c": [{"version": "1.0.0-abcdef1", "urls": ["u"]}]}\n', "yaml"],
+    ["anchors", "entries:\n  c:\n  - &a\n    version: 1.0.0\n  - version: &v 2.0.0\n", "yaml"],
+    ["no entries", "entries: {}\n", "scan"],
   ];
-  it.each(cases)("%s", (_name, body) => {
+  it.each(cases)("%s → %s", (_name, body, by) => {
     const reference = parseIndexYaml(body);
     const scanned = scanIndex(body);
-    if (scanned) expect([...scanned]).toEqual([...reference]);
-    // whatever the scanner decides, ChartIndex's result equals js-yaml's (checked via parseIndex)
+    expect(scanned === null ? "yaml" : "scan").toBe(by);
+    const { index, parser } = parseIndex(body);
+    expect(parser).toBe(by);
+    expect([...index]).toEqual([...reference]);
   });
 
   it("the scanner handles the helm layout itself (no fallback)", () => {

@@ -157,7 +157,10 @@ export function githubErrorLine(err: unknown, what?: string, now: () => Date = (
     if (status === 429 || /secondary rate limit|abuse/i.test(msg)) {
       return `GitHub is rate-limiting binderbot${Number.isFinite(retryAfter) && retryAfter > 0 ? `; try again in ${retryAfter} s` : "; try again in a minute"}`;
     }
-    return `GitHub: access to ${subject} denied (403${msg ? `: ${msg}` : ""}); the token may lack a permission`;
+    if (!msg || /permission|not accessible|forbidden|access/i.test(msg)) {
+      return `GitHub: access to ${subject} denied (403${msg ? `: ${msg}` : ""}); the token may lack a permission`;
+    }
+    return `GitHub refused the request for ${subject} (403: ${msg})`;
   }
   if (status === 422) return `GitHub rejected the request for ${subject} (422${msg ? `: ${msg}` : ""})`;
   if (status >= 500) return `GitHub is having trouble (${status}); try again later`;

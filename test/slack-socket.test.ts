@@ -90,6 +90,17 @@ describe("Slack adapter, Socket Mode, against a fake Slack", () => {
     expect(fake.posts).toHaveLength(1);
   });
 
+  it("carries `!binder sha 4e3bafb` to the sha command and back into the thread (source unreachable here: one clear line)", async () => {
+    await started();
+    const root = fake.nextTs();
+    await fake.sendEvent(fake.message("!binder sha 4e3bafb", { thread_ts: root }));
+    const post = await fake.waitForPost();
+    const want = await expected("!binder sha 4e3bafb", { thread: root });
+    expect(post).toMatchObject({ channel: "C0001", thread_ts: root, text: want.text });
+    expect(post.text).not.toMatch(/^\s+at /m);
+    expect(post.text.length).toBeGreaterThan(0);
+  });
+
   it("ignores chatter that is not addressed to it, bots, and itself", async () => {
     const seen: string[] = [];
     const a = makeAdapter();

@@ -16,6 +16,8 @@ import type { Adapter, AdapterStatus, MessageHandler } from "../../src/core/adap
 import type { Message } from "../../src/core/message.ts";
 import { renderMarkdown } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
+import type { Config } from "../../src/config/schema.ts";
+import type { Metrics } from "../../src/metrics.ts";
 import type { Store } from "../../src/store/store.ts";
 import { Backoff, type BackoffOptions, sleep as realSleep, retry, type Sleeper } from "../common/backoff.ts";
 import { Dedupe } from "../common/dedupe.ts";
@@ -56,6 +58,29 @@ export interface MatrixAdapterOptions {
   sendAttempts?: number;
   now?: () => number;
   fetchFn?: typeof fetch;
+  /** Counts reconnects and send failures (binderbot_errors_total). */
+  metrics?: Metrics;
+}
+
+export type MatrixConfig = NonNullable<Config["adapters"]["matrix"]>;
+
+/** Adapter options from the `adapters.matrix` config section. */
+export function matrixOptions(
+  cfg: MatrixConfig,
+  deps: { store: Store; log: Logger; metrics?: Metrics | undefined },
+): MatrixAdapterOptions {
+  return {
+    platform: "matrix",
+    homeserver: cfg.homeserver,
+    userId: cfg.userId,
+    ...(cfg.accessToken ? { accessToken: cfg.accessToken } : {}),
+    ...(cfg.password ? { password: cfg.password } : {}),
+    rooms: cfg.rooms,
+    autojoin: cfg.autojoin,
+    store: deps.store,
+    log: deps.log,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  };
 }
 
 interface Connection {
@@ -380,6 +405,7 @@ export class MatrixAdapter implements Adapter {
   async #reconnect(fromGen: number, why: string, err?: unknown): Promise<void> {
     if (this.#stopping || fromGen !== this.#gen) return;
     this.#teardown();
+    this.#o.metrics?.error(this.platform, "reconnect");
     const gen = ++this.#gen; // invalidates anything still in flight for the old client
     const wait = Math.max(this.#backoff.next(), retryAfter(err) ?? 0);
     this.#detail = `reconnecting: ${why}`;
@@ -476,6 +502,7 @@ export class MatrixAdapter implements Adapter {
         ...((reply.thread ?? thread) ? { thread: reply.thread ?? thread } : {}),
       });
     } catch (err) {
+      this.#o.metrics?.error(this.platform, "send");
       this.#log.error({ eventId, roomId, err: oneLine(err) }, `${this.platform}: could not answer`);
     }
   }

@@ -1,3 +1,5 @@
+import { GitterAdapter } from "../../adapters/gitter/gitter.ts";
+import { MatrixAdapter, matrixOptions } from "../../adapters/matrix/matrix.ts";
 import { ShellAdapter } from "../../adapters/shell/shell.ts";
 import { SlackAdapter } from "../../adapters/slack/slack.ts";
 import type { App } from "../app.ts";
@@ -44,6 +46,18 @@ export async function buildAdapters(app: App, ctx: AdapterContext = {}): Promise
             ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
           }),
         );
+        break;
+      }
+      case "matrix": {
+        const { config, log, store } = app.services;
+        const deps = { store, log: log.child({ adapter: "matrix" }), metrics: ctx.metrics };
+        out.push(new MatrixAdapter(matrixOptions(config.adapters.matrix!, deps)));
+        break;
+      }
+      case "gitter": {
+        const { config, log, store } = app.services;
+        const deps = { store, log: log.child({ adapter: "gitter" }), metrics: ctx.metrics };
+        out.push(new GitterAdapter(config.adapters.gitter!, deps));
         break;
       }
       default:

@@ -789,7 +789,10 @@ export class ChartService {
     let reason: string;
     const h = (s: string) => short(s, hashLength);
     const prText = pr ? ` (#${pr})` : "";
-    if (c.chartCommit === commit) {
+    if (c.viaTag && c.chartCommit === commit) {
+      relation = "tag";
+      reason = `${h(commit)} carries the tag ${c.viaTag}, newer than the last change to the chart paths: chartpress takes the tag.`;
+    } else if (c.chartCommit === commit) {
       relation = "chart-commit";
       reason = onFirstParent
         ? `${h(commit)} is itself the last commit that changed the chart paths.`

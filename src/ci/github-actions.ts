@@ -19,6 +19,7 @@ interface GhRun {
   head_sha: string;
   head_branch: string | null;
   name?: string | null;
+  path?: string | null;
   event: string;
   status: string | null;
   conclusion: string | null;
@@ -171,6 +172,10 @@ export class GitHubActionsProvider implements CiProvider {
     return githubPull(this.octokit, this.repo, number);
   }
 
+  async file(path: string, ref: string): Promise<string | null> {
+    return githubFile(this.octokit, this.repo, path, ref);
+  }
+
   #runId(idOrUrl: string): string {
     const s = idOrUrl.trim();
     if (/^\d{1,20}$/.test(s)) return s;
@@ -190,6 +195,7 @@ export class GitHubActionsProvider implements CiProvider {
       sha: r.head_sha,
       branch: r.head_branch,
       name: r.name ?? "workflow run",
+      workflow: r.path ? (r.path.split("/").pop() ?? null) : null,
       event: r.event,
       pr: r.pull_requests?.[0]?.number ?? null,
       conclusion: conclusion(r.status, r.conclusion),
@@ -240,6 +246,24 @@ export async function githubPull(octokit: Octokit, repo: string, number: number)
     if (status !== undefined && status >= 500)
       throw new CiError("unreachable", `GitHub is failing (HTTP ${status}) while reading #${number}`);
     throw new CiError("unreachable", `GitHub is unreachable (${networkWhy(err)}) while reading #${number}`);
+  }
+}
+
+/** A file at a ref through the contents API; null for 404. */
+export async function githubFile(octokit: Octokit, repo: string, path: string, ref: string): Promise<string | null> {
+  const [owner, name] = repo.split("/") as [string, string];
+  try {
+    const { data } = await octokit.rest.repos.getContent({ owner, repo: name, path, ref });
+    if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
+    return Buffer.from(data.content, (data.encoding as BufferEncoding) || "base64").toString("utf8");
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404) return null;
+    if (status !== undefined && status >= 500)
+      throw new CiError("unreachable", `GitHub is failing (HTTP ${status}) while reading ${path}`);
+    if (status === 401 || status === 403 || status === 429)
+      throw new CiError("denied", `GitHub refused ${path} (HTTP ${status})`);
+    throw new CiError("unreachable", `GitHub is unreachable (${networkWhy(err)}) while reading ${path}`);
   }
 }
 

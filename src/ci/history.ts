@@ -6,6 +6,8 @@ export interface HistoryEntry {
   runUrl: string;
   sha: string;
   branch: string | null;
+  /** Workflow file (GitHub Actions), null for Travis. */
+  workflow: string | null;
   /** When the run was created (orders runs; not when it was diagnosed). */
   runAt: string;
   /** When the bot diagnosed it. */
@@ -78,7 +80,7 @@ export class VerdictHistory {
     const runs = [me];
     for (let j = i - 1; j >= 0; j--) {
       const e = all[j] as HistoryEntry;
-      if (e.branch !== me.branch) continue;
+      if (e.branch !== me.branch || e.workflow !== me.workflow) continue;
       if (e.signature !== me.signature) break;
       runs.push(e);
     }
@@ -88,33 +90,38 @@ export class VerdictHistory {
   /** Failures per signature over the last `last` recorded runs (all branches, or one). */
   async stats(repo: string, last: number, branch?: string): Promise<Stats> {
     const all = (await this.all(repo)).filter((e) => branch === undefined || e.branch === branch);
-    const window = all.slice(-last);
-    const counts = new Map<string, SignatureCount>();
-    let unclassified = 0;
-    let successes = 0;
-    for (const e of window) {
-      if (e.verdict === "success") {
-        successes++;
-        continue;
-      }
-      if (e.verdict === "unknown" || !e.signature) {
-        unclassified++;
-        continue;
-      }
-      const c = counts.get(e.signature) ?? { signature: e.signature, title: e.title, verdict: e.verdict, count: 0 };
-      c.count++;
-      counts.set(e.signature, c);
-    }
-    return {
-      runs: window.length,
-      failures: window.length - successes,
-      successes,
-      unclassified,
-      bySignature: [...counts.values()].sort((a, b) => b.count - a.count || a.signature.localeCompare(b.signature)),
-      from: window[0]?.runAt ?? null,
-      to: window.at(-1)?.runAt ?? null,
-    };
+    return tally(all.slice(-last));
   }
+}
+
+/** Failures per signature, unclassified and successes over a list of entries. */
+export function tally(entries: readonly HistoryEntry[]): Stats {
+  const window = [...entries].sort(byRunTime);
+  const counts = new Map<string, SignatureCount>();
+  let unclassified = 0;
+  let successes = 0;
+  for (const e of window) {
+    if (e.verdict === "success") {
+      successes++;
+      continue;
+    }
+    if (e.verdict === "unknown" || !e.signature) {
+      unclassified++;
+      continue;
+    }
+    const c = counts.get(e.signature) ?? { signature: e.signature, title: e.title, verdict: e.verdict, count: 0 };
+    c.count++;
+    counts.set(e.signature, c);
+  }
+  return {
+    runs: window.length,
+    failures: window.length - successes,
+    successes,
+    unclassified,
+    bySignature: [...counts.values()].sort((a, b) => b.count - a.count || a.signature.localeCompare(b.signature)),
+    from: window[0]?.runAt ?? null,
+    to: window.at(-1)?.runAt ?? null,
+  };
 }
 
 function byRunTime(a: HistoryEntry, b: HistoryEntry): number {

@@ -1,6 +1,6 @@
 import type { Octokit } from "@octokit/rest";
 import type { Config } from "../config/schema.ts";
-import { GitHubActionsProvider, githubPull } from "./github-actions.ts";
+import { GitHubActionsProvider, githubFile, githubPull } from "./github-actions.ts";
 import type { CiProvider } from "./provider.ts";
 import { TravisProvider } from "./travis.ts";
 
@@ -18,6 +18,7 @@ export function createCiProvider(config: Config, octokit: () => Octokit, opts: {
       webUrl: d.travis?.webUrl,
       ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
       pull: (n) => githubPull(octokit(), d.github, n),
+      file: (path, ref) => githubFile(octokit(), d.github, path, ref),
     });
   }
   return new GitHubActionsProvider(octokit(), d.github, opts);

@@ -18,6 +18,8 @@ export interface CiRun {
   branch: string | null;
   /** Workflow name / "Travis CI". */
   name: string;
+  /** Workflow file name (`cd.yml`) for GitHub Actions; null where the CI has one pipeline (Travis). */
+  workflow: string | null;
   /** "push", "pull_request", … as the provider says it. */
   event: string | null;
   /** PR number when the provider knows the run was for a PR. */
@@ -95,6 +97,8 @@ export interface CiProvider {
   rerunFailed(run: CiRun): Promise<void>;
   /** A pull request of the deploy repository (GitHub pulls.get), whatever the CI. Throws CiError "not-found". */
   pull(number: number): Promise<PullInfo>;
+  /** A file of the deploy repository at a commit (GitHub contents API), null when it does not exist there. */
+  file(path: string, ref: string): Promise<string | null>;
 }
 
 export type CiErrorKind =

@@ -50,6 +50,8 @@ export interface TravisOptions {
   fetchImpl?: typeof fetch;
   /** Pull request look-ups (GitHub pulls.get): Travis does not know PR head commits. */
   pull?: (number: number) => Promise<PullInfo>;
+  /** Deploy repository files (GitHub contents API). */
+  file?: (path: string, ref: string) => Promise<string | null>;
 }
 
 /** Travis CI API v3 (header `Travis-API-Version: 3`): builds, jobs, `GET /job/{id}/log.txt`, restarts. */
@@ -159,6 +161,12 @@ export class TravisProvider implements CiProvider {
     return this.opts.pull(number);
   }
 
+  async file(path: string, ref: string): Promise<string | null> {
+    if (!this.opts.file)
+      throw new CiError("bad-input", "reading the deploy repository needs GitHub access, which is not configured");
+    return this.opts.file(path, ref);
+  }
+
   #headers(): Record<string, string> {
     return {
       "Travis-API-Version": "3",
@@ -212,6 +220,7 @@ export class TravisProvider implements CiProvider {
       sha: b.commit?.sha ?? "",
       branch: b.branch?.name ?? null,
       name: "Travis CI",
+      workflow: null,
       event: b.event_type ?? null,
       pr: b.pull_request_number ?? null,
       conclusion: state(b.state),

@@ -54,7 +54,16 @@ export function gitterOptions(
 
 /** The Gitter adapter: a MatrixAdapter whose platform is "gitter" (access rules: `gitter:@user:gitter.im`). */
 export class GitterAdapter extends MatrixAdapter {
-  constructor(cfg: GitterConfig, deps: { store: Store; log: Logger; metrics?: Metrics | undefined }, overrides: Partial<MatrixAdapterOptions> = {}) {
+  constructor(
+    cfg: GitterConfig,
+    deps: { store: Store; log: Logger; metrics?: Metrics | undefined },
+    overrides: Partial<MatrixAdapterOptions> = {},
+  ) {
     super({ ...gitterOptions(cfg, deps), ...overrides });
+  }
+
+  /** Rooms may be written the Gitter way everywhere (notifications too): `gitter.im/org/room`. */
+  override resolveRoom(room: string): Promise<string> {
+    return super.resolveRoom(gitterRoomAlias(room));
   }
 }

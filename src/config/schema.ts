@@ -40,25 +40,49 @@ export const slackSchema = z.strictObject({
   apiUrl: httpUrl.optional(),
 });
 
-export const matrixSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  homeserver: httpUrl,
-  userId: z.string().regex(/^@[^:\s]+:\S+$/, "expected a Matrix user id, e.g. @binderbot:matrix.org"),
-  accessToken: z.string().min(1).optional(),
-  password: z.string().min(1).optional(),
-  rooms: z.array(z.string().min(1)).default([]),
-  autojoin: z.boolean().default(false),
-});
+export const matrixSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Client-server API base URL of the bot account's homeserver. */
+    homeserver: httpUrl,
+    userId: z.string().regex(/^@[^:\s]+:\S+$/, "expected a Matrix user id, e.g. @binderbot:matrix.org"),
+    /** Preferred: a long-lived access token of the bot account. */
+    accessToken: z.string().min(1).optional(),
+    /** Alternative to accessToken: password login at each start (a new device each time). */
+    password: z.string().min(1).optional(),
+    /** Rooms joined at start: aliases (resolved through the directory) or room ids. */
+    rooms: z.array(z.string().regex(/^[#!][^:\s]+:\S+$/, "expected a room alias #room:server or a room id !id:server")).default([]),
+    /** Accept invitations to rooms not listed in `rooms`. */
+    autojoin: z.boolean().default(false),
+  })
+  .refine((m) => m.accessToken !== undefined || m.password !== undefined, {
+    message: "set accessToken (or password) for the bot account",
+    path: ["accessToken"],
+  });
 
 export const gitterSchema = z.strictObject({
   enabled: z.boolean().default(true),
+  /** Gitter is Matrix: its client-server API is served from gitter.ems.host (not gitter.im). */
   homeserver: httpUrl.default("https://gitter.ems.host"),
+  /** The bot account's Matrix id; asked from the homeserver (whoami) when absent. */
   userId: z
     .string()
     .regex(/^@[^:\s]+:\S+$/, "expected a Matrix user id")
     .optional(),
+  /** Long-lived Matrix access token of the bot account (old Gitter API tokens no longer work). */
   accessToken: z.string().min(1),
-  rooms: z.array(z.string().min(1)).default([]),
+  /** `gitter.im/org/room` (mapped to #org_room:gitter.im), or a Matrix alias / room id. */
+  rooms: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^(?:[#!][^:\s]+:\S+|(?:https?:\/\/)?(?:gitter\.im\/)?[\w.-]+(?:\/[\w.-]+)*)$/,
+          "expected gitter.im/org/room, #alias:server or !roomid:server",
+        ),
+    )
+    .default([]),
+  /** Accept invitations to rooms not listed in `rooms`. */
   autojoin: z.boolean().default(false),
 });
 

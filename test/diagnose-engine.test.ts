@@ -173,7 +173,7 @@ describe("verdict details", () => {
       out.write("2026-03-20T09:00:00.0000000Z ##[group]Run python ./deploy.py staging\n");
       let lines = 1;
       while (lines * filler.length < 50 * 1024 * 1024) {
-        if (!out.write(block)) await new Promise((r) => out.once("drain", r));
+        if (!out.write(block)) await new Promise<void>((r) => out.once("drain", () => r()));
         lines += 1000;
       }
       out.write("2026-03-20T09:10:00.0000000Z error: timed out waiting for the condition\n");

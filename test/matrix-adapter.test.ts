@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualTimers } from "../adapters/common/watchdog.ts";
 import { MatrixAdapter, type MatrixAdapterOptions } from "../adapters/matrix/matrix.ts";
-import { escapeHtml } from "../adapters/matrix/render.ts";
+import { escapeHtml, renderHtml } from "../adapters/matrix/render.ts";
 import type { App } from "../src/app.ts";
+import { renderMarkdown } from "../src/core/render.ts";
 import { silentLogger } from "../src/log.ts";
+import { Metrics } from "../src/metrics.ts";
 import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
 import { testApp } from "./helpers/app.ts";
 
@@ -114,6 +116,27 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
     expect(reply.content.formatted_body).toContain(escapeHtml(`matrix:${BOB}`));
   });
 
+  it("carries `!binder sha 4e3bafb` in a thread to the sha command and back into that thread (source unreachable here: one clear line)", async () => {
+    await startBot();
+    const root = hs.say(room, ALICE, "which binderhub is live?");
+    const asked = hs.say(room, BOB, "!binder sha 4e3bafb", { thread: root });
+    const reply = await replyTo(asked);
+    const want = await app.bot.handle({
+      platform: "matrix",
+      room,
+      userId: BOB,
+      text: "!binder sha 4e3bafb",
+      eventId: "oracle",
+      thread: root,
+    });
+    expect(want?.command).toBe("sha");
+    expect(reply.content.body).toBe(renderMarkdown(want!));
+    expect(reply.content.formatted_body).toBe(renderHtml(want!));
+    expect(reply.content.body).not.toMatch(/^\s+at /m);
+    expect((reply.content["m.relates_to"] as { rel_type: string; event_id: string }).event_id).toBe(root);
+    expect((reply.content["m.relates_to"] as { rel_type: string }).rel_type).toBe("m.thread");
+  });
+
   it("does not answer history from before it started, nor itself, nor notices and edits", async () => {
     // The bot is already in the room with unanswered questions in it.
     hs.join(room, BOT);
@@ -183,7 +206,8 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
   });
 
   it("reconnects when the homeserver drops every connection, and answers again", async () => {
-    const bot = await startBot();
+    const metrics = new Metrics();
+    const bot = await startBot({ metrics });
     await roundTrip();
     const reconnected = hs.nextRequest((r) => r.path.endsWith("/sync") && r.status === 200);
     hs.dropConnections();
@@ -191,6 +215,18 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
     const reply = await roundTrip("!binder whoami", ALICE);
     expect(reply.content.formatted_body).toContain(escapeHtml(`matrix:${ALICE}`));
     expect(bot.status().connected).toBe(true);
+    // It was the adapter's own reconnect (after its short test backoff), not the SDK's 2–7 s keep-alive.
+    const errors = await metrics.errors.get();
+    expect(errors.values.find((v) => v.labels.kind === "reconnect")?.value).toBeGreaterThanOrEqual(1);
+  });
+
+  it("starts afresh when the homeserver refuses the saved sync token", async () => {
+    await app.services.store.set(`matrix:sync:${BOT}`, "s999999");
+    await startBot();
+    const reply = await roundTrip();
+    expect(reply.room_id).toBe(room);
+    expect(hs.requests.some((r) => r.path.endsWith("/sync") && r.status === 400)).toBe(true);
+    expect(await app.services.store.get(`matrix:sync:${BOT}`)).not.toBe("s999999");
   });
 
   it("the watchdog reconnects a connection that has gone silent", async () => {

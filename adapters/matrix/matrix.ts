@@ -12,11 +12,11 @@ import {
   SyncState,
 } from "matrix-js-sdk";
 import type { Logger } from "pino";
+import type { Config } from "../../src/config/schema.ts";
 import type { Adapter, AdapterStatus, MessageHandler } from "../../src/core/adapter.ts";
 import type { Message } from "../../src/core/message.ts";
 import { renderMarkdown } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
-import type { Config } from "../../src/config/schema.ts";
 import type { Metrics } from "../../src/metrics.ts";
 import type { Store } from "../../src/store/store.ts";
 import { Backoff, type BackoffOptions, sleep as realSleep, retry, type Sleeper } from "../common/backoff.ts";
@@ -217,7 +217,11 @@ export class MatrixAdapter implements Adapter {
     }
     this.#detail = "connecting";
     try {
-      await this.#connect();
+      await this.#connect().catch((err: unknown) => {
+        // A sync token the server no longer knows was dropped: one more try, from a fresh sync.
+        if (resumed && this.#since === null) return this.#connect();
+        throw err;
+      });
     } catch (err) {
       this.#teardown();
       throw new Error(`${this.platform}: could not sync with ${hs}: ${oneLine(err)}`);
@@ -347,6 +351,7 @@ export class MatrixAdapter implements Adapter {
           if (!settled) {
             settled = true;
             this.#teardown();
+            this.#forgetRejectedToken(resumeFrom, err);
             reject(err ?? new Error(`sync ${state.toLowerCase()}`));
           } else {
             void this.#reconnect(gen, `sync failed: ${oneLine(err)}`, err);
@@ -370,6 +375,20 @@ export class MatrixAdapter implements Adapter {
           }
         });
     });
+  }
+
+  /**
+   * A homeserver that refuses our since token with a 4xx (a reset database, a token from another
+   * server) would refuse it forever: forget it, so the next attempt starts with a fresh sync. What was
+   * said in between is then not answered, which is logged.
+   */
+  #forgetRejectedToken(token: string | null, err: unknown): void {
+    if (token === null || !(err instanceof MatrixError)) return;
+    const status = err.httpStatus ?? 0;
+    if (status < 400 || status >= 500 || status === 429 || status === 401 || status === 403) return;
+    this.#log.warn({ err: oneLine(err) }, `${this.platform}: the homeserver refused the saved sync token; starting a fresh sync`);
+    this.#since = null;
+    void this.#o.store.delete(SYNC_KEY(this.platform, this.#userId)).catch(() => {});
   }
 
   #heard(): void {

@@ -1,4 +1,5 @@
 import type { Octokit } from "@octokit/rest";
+import { githubErrorLine, githubStatus } from "../github/client.ts";
 import {
   CiError,
   type CiJob,
@@ -145,7 +146,7 @@ export class GitHubActionsProvider implements CiProvider {
         request: { redirect: "manual" },
       });
     } catch (err) {
-      const status = (err as { status?: number }).status;
+      const status = githubStatus(err) ?? undefined;
       if (status === 404 || status === 410)
         throw new CiError(
           "logs-unavailable",
@@ -213,7 +214,7 @@ export class GitHubActionsProvider implements CiProvider {
   }
 
   #error(what: string, err: unknown): CiError {
-    const status = (err as { status?: number }).status;
+    const status = githubStatus(err) ?? undefined;
     if (status === 404) return new CiError("not-found", `GitHub has no ${what} in ${this.repo} (or I may not see it)`);
     if (status === 401) return new CiError("denied", `GitHub refused the token while reading ${what} (401)`);
     if (status === 403 || status === 429)
@@ -221,7 +222,7 @@ export class GitHubActionsProvider implements CiProvider {
     if (status === 422) return new CiError("not-found", `GitHub could not find ${what} (422)`);
     if (status !== undefined && status >= 500)
       return new CiError("unreachable", `GitHub is failing (HTTP ${status}) while reading ${what}`);
-    return new CiError("unreachable", `GitHub is unreachable (${networkWhy(err)}) while reading ${what}`);
+    return new CiError("unreachable", `${githubErrorLine(err)} while reading ${what}`);
   }
 }
 
@@ -239,13 +240,13 @@ export async function githubPull(octokit: Octokit, repo: string, number: number)
       merged: Boolean(data.merged),
     };
   } catch (err) {
-    const status = (err as { status?: number }).status;
+    const status = githubStatus(err) ?? undefined;
     if (status === 404) throw new CiError("not-found", `${repo} has no pull request #${number}`);
     if (status === 401 || status === 403 || status === 429)
       throw new CiError("denied", `GitHub refused to show ${repo}#${number} (HTTP ${status})`);
     if (status !== undefined && status >= 500)
       throw new CiError("unreachable", `GitHub is failing (HTTP ${status}) while reading #${number}`);
-    throw new CiError("unreachable", `GitHub is unreachable (${networkWhy(err)}) while reading #${number}`);
+    throw new CiError("unreachable", `${githubErrorLine(err)} while reading #${number}`);
   }
 }
 
@@ -257,13 +258,13 @@ export async function githubFile(octokit: Octokit, repo: string, path: string, r
     if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return null;
     return Buffer.from(data.content, (data.encoding as BufferEncoding) || "base64").toString("utf8");
   } catch (err) {
-    const status = (err as { status?: number }).status;
+    const status = githubStatus(err) ?? undefined;
     if (status === 404) return null;
     if (status !== undefined && status >= 500)
       throw new CiError("unreachable", `GitHub is failing (HTTP ${status}) while reading ${path}`);
     if (status === 401 || status === 403 || status === 429)
       throw new CiError("denied", `GitHub refused ${path} (HTTP ${status})`);
-    throw new CiError("unreachable", `GitHub is unreachable (${networkWhy(err)}) while reading ${path}`);
+    throw new CiError("unreachable", `${githubErrorLine(err)} while reading ${path}`);
   }
 }
 

@@ -49,7 +49,7 @@ function corpusLines(): string[] {
     .filter((l) => l.trim() !== "" && !l.includes("##[error]") && !l.includes("##[group]Run"));
 }
 
-async function makeFiles(dir: string): Promise<Record<string, string>> {
+async function makeFiles(dir: string): Promise<{ tail: string; early: string; junk: string }> {
   const lines = corpusLines();
   const block = `${lines.join("\n")}\n`;
   const step = "2026-03-20T09:00:00.0000000Z ##[group]Run python ./deploy.py staging";

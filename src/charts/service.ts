@@ -187,6 +187,8 @@ interface Runtime {
 }
 
 const MAX_CACHE = 5000;
+/** How long an answer waits for the deploy pin before saying it is unknown. */
+const PIN_WAIT_MS = 4000;
 const short = (sha: string, n = 8) => sha.slice(0, n);
 
 function remember<K, V>(m: Map<K, V>, k: K, v: V): V {
@@ -314,7 +316,16 @@ export class ChartService {
     pinP?.catch(() => {});
     const [resolved, snap] = await Promise.all([this.#resolve(rt, ref), this.#snapshot(rt)]);
     const answer = await this.#answerFor(rt, resolved.commit, snap, resolved.pr);
-    if (pinP) answer.pin = this.#pinInfo(await pinP, answer, snap);
+    if (pinP) {
+      // The pin is a side note: never let a slow GitHub hold the answer for long.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<{ version: null; error: string }>((ok) => {
+        timer = setTimeout(() => ok({ version: null, error: "GitHub did not answer in time" }), PIN_WAIT_MS);
+      });
+      const p = await Promise.race([pinP, late]);
+      clearTimeout(timer);
+      answer.pin = this.#pinInfo(p, answer, snap);
+    }
     return answer;
   }
 

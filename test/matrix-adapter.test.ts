@@ -205,6 +205,24 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
     expect(firstSyncAfterRestart).toBeGreaterThan(0);
   });
 
+  it("after a long outage, answers what was said recently but not questions long gone cold", async () => {
+    const first = await startBot();
+    await roundTrip();
+    await first.stop();
+    const cold = hs.say(room, ALICE, "!binder help", { ts: Date.now() - 20 * 60_000 });
+    const warm = hs.say(room, ALICE, "!binder whoami", { ts: Date.now() - 60_000 });
+    const warmReply = replyTo(warm);
+    await startBot();
+    await warmReply;
+    await roundTrip();
+    const targets = hs
+      .events(room, BOT)
+      .filter((e) => e.type === "m.room.message")
+      .map((e) => (e.content["m.relates_to"] as { "m.in_reply_to": { event_id: string } })["m.in_reply_to"].event_id);
+    expect(targets).toContain(warm);
+    expect(targets).not.toContain(cold);
+  });
+
   it("reconnects when the homeserver drops every connection, and answers again", async () => {
     const metrics = new Metrics();
     const bot = await startBot({ metrics });

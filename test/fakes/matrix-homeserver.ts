@@ -167,7 +167,7 @@ export class FakeHomeserver {
     roomId: string,
     sender: string,
     body: string,
-    opts: { thread?: string; mentions?: string[]; formattedBody?: string; msgtype?: string; replace?: string } = {},
+    opts: { thread?: string; mentions?: string[]; formattedBody?: string; msgtype?: string; replace?: string; ts?: number } = {},
   ): string {
     const content: Record<string, unknown> = { msgtype: opts.msgtype ?? "m.text", body };
     if (opts.formattedBody !== undefined) {
@@ -183,7 +183,7 @@ export class FakeHomeserver {
         "m.in_reply_to": { event_id: opts.thread },
       };
     if (opts.replace) content["m.relates_to"] = { rel_type: "m.replace", event_id: opts.replace };
-    return this.#emit(roomId, sender, "m.room.message", content);
+    return this.#emit(roomId, sender, "m.room.message", content, undefined, opts.ts);
   }
 
   /** Puts an already-sent event into the stream again (a homeserver/proxy re-delivery). */
@@ -248,7 +248,7 @@ export class FakeHomeserver {
 
   // ── the stream ───────────────────────────────────────────────────────────────────────────────
 
-  #emit(roomId: string, sender: string, type: string, content: Record<string, unknown>, stateKey?: string): string {
+  #emit(roomId: string, sender: string, type: string, content: Record<string, unknown>, stateKey?: string, ts?: number): string {
     const room = this.#rooms.get(roomId);
     if (!room) throw new Error(`no room ${roomId}`);
     const event: FakeEvent = {
@@ -257,7 +257,7 @@ export class FakeHomeserver {
       type,
       sender,
       content,
-      origin_server_ts: Date.now(),
+      origin_server_ts: ts ?? Date.now(),
       ...(stateKey !== undefined ? { state_key: stateKey } : {}),
     };
     if (stateKey !== undefined) room.state.set(`${type}\0${stateKey}`, event);

@@ -318,6 +318,25 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
     await expect(a.start(async () => null)).rejects.toThrow(/did not accept the bot's credentials: the access token was refused/);
   });
 
+  it("refuses to start when the token belongs to another account than userId", async () => {
+    const a = new MatrixAdapter({
+      homeserver: hs.url,
+      accessToken: botToken,
+      userId: ALICE,
+      store: app.services.store,
+      log: silentLogger(),
+    });
+    await expect(a.start(async () => null)).rejects.toThrow(`the token belongs to ${BOT}, but userId is ${ALICE}`);
+  });
+
+  it("starts even when one configured room cannot be joined, and answers in the others", async () => {
+    const secret = hs.createRoom({ creator: ALICE, alias: "#secret:fake.local", public: false });
+    const bot = await startBot({ rooms: ["#nope:fake.local", "#secret:fake.local", "#ops:fake.local"] });
+    expect(bot.rooms).toEqual([room]);
+    expect(hs.membership(secret, BOT)).toBeUndefined();
+    expect((await roundTrip()).room_id).toBe(room);
+  });
+
   it("logs in with a password", async () => {
     hs.addUser("@pwbot:fake.local", { password: "s3cret" });
     const bot = await startBot({ accessToken: undefined, userId: "@pwbot:fake.local", password: "s3cret" });

@@ -27,6 +27,8 @@ function clean(segment: string): string {
 export function normalizeLine(raw: string): NormalizedLine {
   let line = raw.length > MAX_LINE_CHARS ? raw.slice(0, MAX_LINE_CHARS) : raw;
   if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+  // colour codes first: a coloured line may start with ESC[…m before the timestamp
+  if (line.includes("\x1b")) line = line.replace(ANSI, "");
   line = line.replace(GHA_TIMESTAMP, "");
   if (!line.includes("\r")) {
     const text = clean(line);

@@ -308,3 +308,25 @@ signatures:
     expect(run(["flaky thing", "a", "b", "retrying", "##[error]x"])).toMatchObject({ signature: { id: "R" } });
   });
 });
+
+describe("robustness: the same verdict when the log is framed differently", () => {
+  const perturbations: Record<string, (t: string) => string> = {
+    "CRLF line ends": (t) => t.replaceAll("\n", "\r\n"),
+    "no GHA timestamps": (t) => t.replace(/^\uFEFF?\d{4}-\d\d-\d\dT[\d:.]+Z /gm, ""),
+    "whole error lines coloured": (t) => t.replace(/^(.*(Error|error|FAILED).*)$/gm, "\x1b[31;1m$1\x1b[0m"),
+    "only the last 64 KiB (as fetched from the end)": (t) => t.slice(-65536),
+  };
+  const corpora = [ownLogs, ...(existsSync(sharedLogs) ? [sharedLogs] : [])];
+  for (const [name, perturb] of Object.entries(perturbations)) {
+    it(name, () => {
+      const wrong: string[] = [];
+      for (const dir of corpora)
+        for (const row of expected(dir)) {
+          const v = diagnose(perturb(readFileSync(join(dir, row.file), "utf8")), sigs);
+          if (v.verdict !== row.verdict || (v.signature?.id ?? "-") !== row.id)
+            wrong.push(`${row.file}: ${v.verdict} ${v.signature?.id}`);
+        }
+      expect(wrong).toEqual([]);
+    });
+  }
+});

@@ -247,22 +247,35 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
     expect(await app.services.store.get(`matrix:sync:${BOT}`)).not.toBe("s999999");
   });
 
-  it("the watchdog reconnects a connection that has gone silent", async () => {
+  it("the watchdog reconnects a connection that has gone silent, also when the reconnect hangs too", async () => {
     const timers = new ManualTimers(Date.now());
-    const bot = await startBot({ timers, watchdogMs: 60_000 });
+    const metrics = new Metrics();
+    const bot = await startBot({ timers, watchdogMs: 60_000, metrics });
     await roundTrip();
     hs.swallowSync(true);
-    const swallowed = hs.nextRequest((r) => r.path === "/sync (swallowed)");
+    const swallowed1 = hs.nextRequest((r) => r.path === "/sync (swallowed)");
     hs.say(room, BOB, "to wake the long-poll");
-    await swallowed;
-    // A question while the connection hangs: nobody answers yet.
+    await swallowed1;
+    // A question while the connection hangs: nobody answers.
     const asked = hs.say(room, ALICE, "!binder whoami");
     const answered = replyTo(asked);
-    hs.swallowSync(false); // later /syncs work again; the hung one stays hung until the watchdog acts
+    timers.advance(59_999);
+    expect(hs.requests.filter((r) => r.path === "/_matrix/client/versions")).toHaveLength(1); // no reconnect yet
+
+    // Silent for the whole timeout: the watchdog reconnects; the new connection's sync hangs as well.
+    const swallowed2 = hs.nextRequest((r) => r.path === "/sync (swallowed)");
+    timers.advance(1);
+    await swallowed2;
+    expect(bot.status().connected).toBe(false);
+
+    // The homeserver recovers, but the hung requests stay hung: only the watchdog's next round helps.
+    hs.swallowSync(false);
     timers.advance(60_000);
     const reply = await answered;
     expect(reply.room_id).toBe(room);
     expect(bot.status().connected).toBe(true);
+    const errors = await metrics.errors.get();
+    expect(errors.values.find((v) => v.labels.kind === "reconnect")?.value).toBe(2);
   });
 
   it("answers a re-delivered event once", async () => {

@@ -88,6 +88,7 @@ interface Connection {
   client: MatrixClient;
   /** Messages are answered only when live: after the first sync, or at once when resuming from a token. */
   live: boolean;
+  abandon?: () => void;
 }
 
 const SYNC_KEY = (platform: string, userId: string) => `${platform}:sync:${userId}`;
@@ -331,6 +332,13 @@ export class MatrixAdapter implements Adapter {
     this.#conn = conn;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      // A teardown before the first sync (watchdog, stop) settles this attempt instead of leaving it hanging.
+      conn.abandon = () => {
+        if (!settled) {
+          settled = true;
+          reject(new Error("connection attempt abandoned"));
+        }
+      };
       client.on(ClientEvent.Sync, (state, _prev, data) => {
         if (gen !== this.#gen) return;
         if (state === SyncState.Prepared || state === SyncState.Syncing) {
@@ -414,6 +422,7 @@ export class MatrixAdapter implements Adapter {
     if (conn) {
       conn.client.removeAllListeners();
       conn.client.stopClient();
+      conn.abandon?.();
     }
   }
 
@@ -435,11 +444,12 @@ export class MatrixAdapter implements Adapter {
       return; // stopped
     }
     if (this.#stopping || gen !== this.#gen) return;
+    const attempt = this.#gen + 1; // the generation #connect takes; a later trigger supersedes it
     try {
       await this.#connect();
       this.#log.info({ resumedFrom: this.#since !== null }, `${this.platform}: reconnected`);
     } catch (e) {
-      await this.#reconnect(this.#gen, `connect failed: ${oneLine(e)}`, e);
+      await this.#reconnect(attempt, `connect failed: ${oneLine(e)}`, e);
     }
   }
 

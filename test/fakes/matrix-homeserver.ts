@@ -77,7 +77,6 @@ export class FakeHomeserver {
   #pos = 0;
   #seq = 0;
   #swallowSync = false;
-  readonly #swallowed = new Set<ServerResponse>();
   #url = "";
 
   constructor(serverName = SERVER_NAME) {
@@ -209,13 +208,12 @@ export class FakeHomeserver {
     this.#sockets.clear();
   }
 
-  /** While on, /sync requests are accepted and never answered: a connection gone silent. */
+  /**
+   * While on, /sync requests are accepted and never answered: a connection gone silent. Turning it
+   * off leaves those requests hanging (as a dead TCP peer would); only new requests are answered.
+   */
   swallowSync(on: boolean): void {
     this.#swallowSync = on;
-    if (!on) {
-      for (const res of this.#swallowed) res.destroy();
-      this.#swallowed.clear();
-    }
   }
 
   /** Events in a room, in order (what a client would see), optionally only those of one sender. */
@@ -541,7 +539,6 @@ export class FakeHomeserver {
     reply: (s: number, j: unknown, u?: string) => void,
   ): Promise<void> {
     if (this.#swallowSync) {
-      this.#swallowed.add(res);
       this.#log({ method: "GET", path: "/sync (swallowed)", status: 0, at: Date.now(), userId });
       return;
     }

@@ -300,8 +300,9 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
     const l = await limited;
     const sendOk = hs.requests.find((r) => r.method === "PUT" && r.status === 200 && r.at >= l.at);
     expect(sendOk).toBeDefined();
-    expect((sendOk?.at ?? 0) - l.at).toBeGreaterThanOrEqual(290);
+    expect((sendOk?.at ?? 0) - l.at).toBeGreaterThanOrEqual(290); // the test backoff alone would wait ≤ 5 ms
     expect(reply.content.msgtype).toBe("m.notice");
+    expect(hs.events(room, BOT).filter((e) => e.type === "m.room.message")).toHaveLength(1);
   });
 
   it("waits out a 429 on /sync, then answers", async () => {

@@ -296,8 +296,9 @@ export class MatrixAdapter implements Adapter {
   #retryOpts(attempts: number) {
     return {
       attempts,
-      baseMs: 500,
-      maxMs: 30_000,
+      // Shorter than reconnects, but scaled like them (tests shrink both with the `backoff` option).
+      baseMs: Math.min(this.#o.backoff?.baseMs ?? 500, 500),
+      maxMs: Math.min(this.#o.backoff?.maxMs ?? 30_000, 30_000),
       retryable: transient,
       retryAfterMs: retryAfter,
       sleep: this.#sleep,

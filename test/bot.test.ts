@@ -36,7 +36,7 @@ const echo: CommandSpec<Services> = {
   examples: ["echo 2 hi"],
   access: "anyone",
   sideEffects: null,
-  run: async (ctx, { args, flags }) => {
+  run: async (_ctx, { args, flags }) => {
     const w = String(args.words ?? "");
     return ok(
       [

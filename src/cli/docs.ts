@@ -18,7 +18,7 @@ export function commandsDoc(prefix = "!binder"): string {
     "",
   ];
   for (const c of commands) {
-    out.push(`## ${c.name}`, "", c.summary + ".", "");
+    out.push(`## ${c.name}`, "", `${c.summary}.`, "");
     if (c.description) out.push(c.description, "");
     out.push("```", synopsis(c, prefix), "```", "");
     if (c.args.length || c.flags?.length) {

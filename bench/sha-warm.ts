@@ -10,8 +10,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChartService } from "../src/charts/service.ts";
 import { Git } from "../src/charts/git.ts";
+import { ChartService } from "../src/charts/service.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
@@ -126,7 +126,9 @@ git.close();
 const r = median(rawMs);
 const f = median(firstMs);
 const p = median(repeatMs);
-console.log(`source: ${source === REAL ? "real jupyterhub/binderhub history" : "synthetic 4000-commit repository"} (${fp.length} first-parent commits sampled: ${samples.length})`);
+console.log(
+  `source: ${source === REAL ? "real jupyterhub/binderhub history" : "synthetic 4000-commit repository"} (${fp.length} first-parent commits sampled: ${samples.length})`,
+);
 console.log(`mirror: ${mirror.mode} clone in ${cloneMs.toFixed(0)} ms`);
 console.log(`raw git log -n1 -- <paths> + rev-list --count   median ${r.toFixed(2)} ms`);
 console.log(`sha answer, first time for the commit (warm)     median ${f.toFixed(2)} ms  (${(f / r).toFixed(2)}x raw)`);

@@ -42,6 +42,11 @@ function gitEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+export interface TreeEntry {
+  oid: string;
+  type: "blob" | "tree" | "commit";
+}
+
 export interface GitResult {
   stdout: string;
   stderr: string;
@@ -51,6 +56,9 @@ export interface GitResult {
 export class Git {
   readonly env = gitEnv();
   #batch: CatFileBatch | null = null;
+  readonly #blobs = new Map<string, string>();
+  readonly #trees = new Map<string, Map<string, TreeEntry>>();
+  readonly #rootTrees = new Map<string, string>();
 
   constructor(
     /** The repository (a bare mirror): passed as `--git-dir`. */
@@ -61,6 +69,53 @@ export class Git {
   /** Runs `git --git-dir=<dir> <args>`; rejects with GitError on a non-ok exit code or timeout. */
   run(args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
     return runGit(["--git-dir", this.gitDir, ...args], this.env, opts.timeoutMs ?? this.defaultTimeoutMs, opts.okCodes);
+  }
+
+  /**
+   * Starts `git <args>` now and feeds it stdin later: the process start-up overlaps with other
+   * work (e.g. `rev-list --count --stdin` started while `git log` finds the commit to count).
+   */
+  pending(args: readonly string[], opts: GitRunOptions = {}): { send(input: string): Promise<string>; cancel(): void } {
+    const child = spawn("git", ["--git-dir", this.gitDir, ...args], { env: this.env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString("utf8");
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString("utf8");
+    });
+    child.stdin.on("error", () => {});
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const done = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      child.once("error", (e) => {
+        clearTimeout(timer);
+        reject(new GitError(`git ${args[0] ?? ""} failed: ${e.message}`, args, null, err));
+      });
+      child.once("close", (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(out.replace(/\n$/, ""));
+        else {
+          const first = err.trim().split("\n")[0] ?? "";
+          const why =
+            signal === "SIGKILL"
+              ? `timed out after ${Math.round(timeoutMs / 1000)} s`
+              : `failed (exit ${code})${first ? `: ${first}` : ""}`;
+          reject(new GitError(`git ${args.slice(0, 2).join(" ")} ${why}`, args, code, err));
+        }
+      });
+    });
+    done.catch(() => {});
+    return {
+      send(input: string) {
+        child.stdin.end(input);
+        return done;
+      },
+      cancel() {
+        child.kill();
+      },
+    };
   }
 
   /** stdout of a successful call, trailing newline removed. */
@@ -74,12 +129,79 @@ export class Git {
     return r?.type ?? null;
   }
 
-  /** Contents of `<commit>:<path>` (a blob), or null when there is no such file. */
+  /** The full id of what `rev` names (null when missing or ambiguous), via the batch helper. */
+  async objectId(rev: string): Promise<{ oid: string; type: string } | null> {
+    const r = await this.#cat().check(rev);
+    return r ? { oid: r.oid, type: r.type } : null;
+  }
+
+  /** Contents of `<commit>:<path>` (a blob), or null when there is no such file. Cached by blob id. */
   async readFile(commit: string, path: string): Promise<string | null> {
+    const oid = await this.pathOid(commit, path);
+    if (oid?.type !== "blob") return null;
+    const hit = this.#blobs.get(oid.oid);
+    if (hit !== undefined) return hit;
+    const r = await this.#cat().read(oid.oid);
+    if (r?.type !== "blob") return null;
+    const text = r.body.toString("utf8");
+    if (this.#blobs.size > 2000) this.#blobs.delete(this.#blobs.keys().next().value as string);
+    this.#blobs.set(oid.oid, text);
+    return text;
+  }
+
+  /** A commit object's text (headers, blank line, message), via the batch helper. */
+  async readCommit(commit: string): Promise<string | null> {
     assertSha(commit);
-    const r = await this.#cat().read(`${commit}:${path}`);
-    if (!r || r.type !== "blob") return null;
-    return r.body.toString("utf8");
+    const r = await this.#cat().read(commit);
+    return r?.type === "commit" ? r.body.toString("utf8") : null;
+  }
+
+  /**
+   * The object id and type at `<commit>:<path>`, walking trees only (no blob is read, so nothing
+   * is fetched in a blobless mirror); null when the path does not exist. "" or "." is the root tree.
+   */
+  async pathOid(commit: string, path: string): Promise<TreeEntry | null> {
+    assertSha(commit);
+    let tree = this.#rootTrees.get(commit);
+    if (!tree) {
+      const text = await this.readCommit(commit);
+      const m = text ? /^tree ([0-9a-f]{40})/.exec(text) : null;
+      if (!m) return null;
+      tree = m[1] as string;
+      if (this.#rootTrees.size > 20000) this.#rootTrees.clear();
+      this.#rootTrees.set(commit, tree);
+    }
+    let cur: TreeEntry = { oid: tree, type: "tree" };
+    for (const part of path.split("/").filter((p) => p && p !== ".")) {
+      if (cur.type !== "tree") return null;
+      const e = (await this.#tree(cur.oid))?.get(part);
+      if (!e) return null;
+      cur = e;
+    }
+    return cur;
+  }
+
+  async #tree(oid: string): Promise<Map<string, TreeEntry> | null> {
+    const hit = this.#trees.get(oid);
+    if (hit) return hit;
+    const r = await this.#cat().read(oid);
+    if (r?.type !== "tree") return null;
+    const out = new Map<string, TreeEntry>();
+    const b = r.body;
+    let i = 0;
+    while (i < b.length) {
+      const sp = b.indexOf(32, i);
+      const nul = b.indexOf(0, sp);
+      if (sp < 0 || nul < 0) break;
+      const mode = b.subarray(i, sp).toString("latin1");
+      const name = b.subarray(sp + 1, nul).toString("utf8");
+      const id = b.subarray(nul + 1, nul + 21).toString("hex");
+      out.set(name, { oid: id, type: mode === "40000" ? "tree" : mode === "160000" ? "commit" : "blob" });
+      i = nul + 21;
+    }
+    if (this.#trees.size > 20000) this.#trees.clear();
+    this.#trees.set(oid, out);
+    return out;
   }
 
   /** Stops the long-lived helper process, if one was started. */

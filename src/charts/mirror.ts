@@ -48,6 +48,7 @@ export class Mirror {
   #ready: Promise<void> | null = null;
   #fetching: Promise<void> | null = null;
   #branch: string | null;
+  #tip: { key: number; sha: string } | null = null;
 
   constructor(opts: MirrorOptions) {
     this.#opts = opts;
@@ -81,8 +82,12 @@ export class Mirror {
 
   /** Full SHA of the default branch tip. */
   async tip(): Promise<string> {
+    const key = this.fetchCount;
+    if (this.#tip?.key === key) return this.#tip.sha;
     const b = await this.branch();
-    return this.git.out(["rev-parse", "--verify", "--end-of-options", `refs/heads/${b}^{commit}`]);
+    const sha = await this.git.out(["rev-parse", "--verify", "--end-of-options", `refs/heads/${b}^{commit}`]);
+    this.#tip = { key, sha };
+    return sha;
   }
 
   /** One `git fetch` (branches with pruning, and tags); concurrent calls share it. */
@@ -134,7 +139,9 @@ export class Mirror {
     const source = isLocal(this.#opts.url) ? `file://${src}` : src;
     let mode: "blobless" | "full" = "blobless";
     try {
-      await runGit(["clone", "--bare", "--quiet", "--filter=blob:none", "--no-tags", "--", source, tmp], env, timeout);
+      const r = await runGit(["clone", "--bare", "--filter=blob:none", "--no-tags", "--", source, tmp], env, timeout);
+      // "filtering not recognized by server, ignoring": the remote sent everything.
+      if (/filtering not recognized|filter.*ignored/i.test(r.stderr)) mode = "full";
     } catch (e) {
       this.#log.info({ err: (e as Error).message }, "blobless clone failed; trying a full clone");
       await rm(tmp, { recursive: true, force: true });
@@ -143,6 +150,11 @@ export class Mirror {
     const g = new Git(tmp);
     const filter = await g.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] });
     if (!filter.stdout.trim()) mode = "full";
+    if (mode === "full" && filter.stdout.trim()) {
+      // Everything is here: the remote is no promisor.
+      await g.run(["config", "--unset", "remote.origin.partialclonefilter"], { okCodes: [5] });
+      await g.run(["config", "--unset", "remote.origin.promisor"], { okCodes: [5] });
+    }
     await g.run(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
     await g.run(["config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]);
     // Keep a commit-graph so that rev-list/log stay fast as history grows.

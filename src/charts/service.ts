@@ -182,6 +182,7 @@ interface Runtime {
   index: ChartIndex;
   fp: { tip: string; pos: Map<string, number> } | null;
   tags: { key: number; byName: Map<string, string> } | null;
+  tagBounds: { tip: string; key: number; bounds: Map<string, number> } | null;
   computed: Map<string, Computation>;
   commits: Map<string, CommitInfo>;
 }
@@ -295,6 +296,7 @@ export class ChartService {
       }),
       fp: null,
       tags: null,
+      tagBounds: null,
       computed: new Map(),
       commits: new Map(),
     };
@@ -503,18 +505,10 @@ export class ChartService {
   async #candidates(rt: Runtime, prefix: string): Promise<string[]> {
     const git = rt.mirror.git;
     if (isFullSha(prefix)) return (await git.objectType(prefix)) === "commit" ? [prefix] : [];
-    // Fast path: a unique prefix resolves in the cat-file helper without a process start.
-    const direct = await git.objectType(`${prefix}^{commit}`).catch(() => null);
-    if (direct === "commit") {
-      const full = await git.out(["rev-parse", "--verify", "--quiet", "--end-of-options", `${prefix}^{commit}`], {
-        okCodes: [1, 128],
-      });
-      if (isFullSha(full)) {
-        // Still check for other commits with the same prefix (rev-parse picks commits over blobs).
-        const all = await this.#disambiguate(rt, prefix);
-        return all.length > 1 ? all : [full];
-      }
-    }
+    // A unique prefix resolves in the cat-file helper without a process start; "missing" or
+    // "ambiguous" (two commits) goes to --disambiguate, which lists every candidate.
+    const direct = await git.objectId(`${prefix}^{commit}`).catch(() => null);
+    if (direct?.type === "commit" && isFullSha(direct.oid)) return [direct.oid];
     return this.#disambiguate(rt, prefix);
   }
 
@@ -581,7 +575,8 @@ export class ChartService {
   async #commit(rt: Runtime, sha: string): Promise<CommitInfo> {
     const hit = rt.commits.get(sha);
     if (hit) return hit;
-    const text = await rt.mirror.git.out(["cat-file", "commit", "--end-of-options", sha]);
+    const text = await rt.mirror.git.readCommit(sha);
+    if (text === null) throw new ShaError("unknown-ref", `No commit ${sha} in ${rt.cfg.github}.`);
     const nl = text.indexOf("\n\n");
     const head = nl < 0 ? text : text.slice(0, nl);
     const parents: string[] = [];
@@ -666,6 +661,64 @@ export class ChartService {
     return r;
   }
 
+  /**
+   * For each tag commit, the oldest position on the default branch's first-parent chain that
+   * contains it (positions count from the tip; every newer first-parent commit contains it too).
+   * Tags not in the default branch's history are left out.
+   */
+  async #tagBounds(rt: Runtime, pos: Map<string, number>): Promise<Map<string, number>> {
+    const tip = rt.fp?.tip ?? "";
+    if (rt.tagBounds?.tip === tip && rt.tagBounds.key === rt.tags?.key) return rt.tagBounds.bounds;
+    const tags = await this.#tags(rt);
+    const bounds = new Map<string, number>();
+    for (const commit of new Set(tags.values())) {
+      const p = pos.get(commit);
+      if (p !== undefined) {
+        bounds.set(commit, p);
+        continue;
+      }
+      const anc = await rt.mirror.git.run(["merge-base", "--is-ancestor", "--end-of-options", commit, tip], { okCodes: [1] });
+      if (anc.code !== 0) continue;
+      const desc = await rt.mirror.git.out(["rev-list", "--ancestry-path", "--end-of-options", `${commit}..${tip}`]);
+      let best = -1;
+      for (const c of desc.split("\n")) {
+        const q = pos.get(c);
+        if (q !== undefined && q > best) best = q;
+      }
+      if (best >= 0) bounds.set(commit, best);
+    }
+    rt.tagBounds = { tip, key: rt.tags?.key ?? -1, bounds };
+    return bounds;
+  }
+
+  /** `git describe --tags` of a first-parent commit: the tag it would name, and its commit. */
+  async #latestTag(rt: Runtime, built: string, pos: Map<string, number>): Promise<{ tag: string; commit: string } | null> {
+    const tags = await this.#tags(rt);
+    const pb = pos.get(built);
+    if (pb !== undefined) {
+      const bounds = await this.#tagBounds(rt, pos);
+      let best: string | null = null;
+      let bestBound = Number.POSITIVE_INFINITY;
+      let tie = false;
+      for (const [, commit] of tags) {
+        const b = bounds.get(commit);
+        if (b === undefined || b < pb) continue;
+        if (b < bestBound) {
+          bestBound = b;
+          best = commit;
+          tie = false;
+        } else if (b === bestBound && commit !== best) tie = true;
+      }
+      if (!best) return null;
+      const names = [...tags].filter(([, c]) => c === best).map(([n]) => n);
+      if (!tie && names.length === 1) return { tag: names[0] as string, commit: best };
+    }
+    const d = await this.#describe(rt, built);
+    if (!d) return null;
+    const commit = tags.get(d.tag);
+    return commit ? { tag: d.tag, commit } : null;
+  }
+
   async #describe(rt: Runtime, sha: string): Promise<{ tag: string; since: number } | null> {
     const r = await rt.mirror.git.run(["describe", "--tags", "--long", "--abbrev=40", "--end-of-options", sha], {
       okCodes: [128],
@@ -704,35 +757,61 @@ export class ChartService {
     const gen = pin.generation;
     const paths = toRepoPaths(chartDir, chartpressPaths(gen, cp)).filter((p) => !p.startsWith(":"));
     const useTags = gen >= 1 && tags.size > 0;
-    const [mod, headDesc] = await Promise.all([
-      git.out(["log", "-n1", "--format=%H", "--end-of-options", built, "--", ...paths]),
-      useTags ? this.#describe(rt, built) : Promise.resolve(null),
-    ]);
+    const pos = useTags ? await this.#firstParents(rt, await rt.mirror.tip()) : null;
+    // chartpress: the latest tag reachable from the built commit (`git describe --tags` of HEAD),
+    // found from each tag's first-parent boundary without a process when that is unambiguous.
+    const headTagP: Promise<{ tag: string; commit: string } | null> = useTags
+      ? this.#latestTag(rt, built, pos!)
+      : Promise.resolve(null);
+    const needCount = gen === 5 || (gen > 0 && !useTags);
+    const logP = git.out(["log", "-n1", "--format=%H", "--end-of-options", built, "--", ...paths]);
+    // Started while `git log` runs, told which commit to count once it has found it.
+    const counter = needCount ? git.pending(["rev-list", "--count", "--stdin"]) : null;
+    let mod: string;
+    let headTag: { tag: string; commit: string } | null;
+    try {
+      [mod, headTag] = await Promise.all([logP, headTagP]);
+    } catch (e) {
+      counter?.cancel();
+      throw e;
+    }
     if (!isFullSha(mod)) {
+      counter?.cancel();
       throw new ShaError("no-chartpress", `No commit up to ${short(built)} touches the chart paths (${paths.join(", ")}).`);
     }
     let chartCommit = mod;
     let viaTag: string | null = null;
-    const needCount = gen === 5 || !useTags;
-    const [anc, count0, desc0] = await Promise.all([
-      (async () => {
-        const tc = headDesc ? tags.get(headDesc.tag) : undefined;
-        if (!headDesc || !tc || tc === mod) return { tc: null, ancestor: true };
-        const r = await git.run(["merge-base", "--is-ancestor", "--end-of-options", tc, mod], { okCodes: [1] });
-        return { tc, ancestor: r.code === 0 };
-      })(),
-      needCount && gen > 0 ? this.#count(rt, mod) : Promise.resolve(null),
-      useTags ? this.#describe(rt, mod) : Promise.resolve(null),
+    // Without baseVersion, or before chartpress 2, the version needs `git describe` of the chart commit.
+    const needDescribe = useTags && !(gen === 5 && cp.baseVersion);
+    const tagAncestor = async (): Promise<boolean> => {
+      if (!headTag || headTag.commit === mod) return true;
+      const bounds = await this.#tagBounds(rt, pos!);
+      const pm = pos!.get(mod);
+      const b = bounds.get(headTag.commit);
+      if (pm !== undefined && b !== undefined) return pm <= b;
+      const r = await git.run(["merge-base", "--is-ancestor", "--end-of-options", headTag.commit, mod], { okCodes: [1] });
+      return r.code === 0;
+    };
+    const [ancestor, count0, desc0] = await Promise.all([
+      tagAncestor(),
+      counter ? counter.send(`${mod}\n`).then(Number) : Promise.resolve(null),
+      needDescribe ? this.#describe(rt, mod) : Promise.resolve(null),
     ]);
     let count = count0;
     let describe = desc0;
-    if (anc.tc && !anc.ancestor) {
-      chartCommit = anc.tc;
-      viaTag = headDesc?.tag ?? null;
+    if (headTag && !ancestor) {
+      chartCommit = headTag.commit;
+      viaTag = headTag.tag;
       [count, describe] = await Promise.all([
         needCount ? this.#count(rt, chartCommit) : Promise.resolve(null),
-        this.#describe(rt, chartCommit),
+        needDescribe ? this.#describe(rt, chartCommit) : Promise.resolve(null),
       ]);
+    }
+    if (useTags && !needDescribe) {
+      // baseVersion is used unless the chart commit itself is tagged (describe distance 0).
+      const names = [...tags].filter(([, c]) => c === chartCommit).map(([n]) => n);
+      describe = names.length ? { tag: names.sort()[0] as string, since: 0 } : null;
+      if (names.length > 1) describe = await this.#describe(rt, chartCommit);
     }
     let chartYamlVersion: string | undefined;
     if (gen === 0) {
@@ -755,6 +834,17 @@ export class ChartService {
       builtInfo: info,
     };
     return remember(rt.computed, built, result);
+  }
+
+  /** Whether two commits have the same content under the pathspecs (git's TREESAME). */
+  async #sameOnPaths(rt: Runtime, a: string, b: string, paths: string[]): Promise<boolean> {
+    const git = rt.mirror.git;
+    if (paths.some((p) => /[*?[\]\\:]/.test(p))) {
+      const r = await git.run(["diff-tree", "--quiet", "-r", "--end-of-options", a, b, "--", ...paths], { okCodes: [1] });
+      return r.code === 0;
+    }
+    const pairs = await Promise.all(paths.map((p) => Promise.all([git.pathOid(a, p), git.pathOid(b, p)])));
+    return pairs.every(([x, y]) => (x?.oid ?? null) === (y?.oid ?? null));
   }
 
   async #snapshot(rt: Runtime): Promise<IndexSnapshot | null> {
@@ -819,11 +909,7 @@ export class ChartService {
       let same = -1;
       if (parents.length > 1) {
         for (let i = 0; i < parents.length; i++) {
-          const r = await git.run(
-            ["diff-tree", "--quiet", "-r", "--end-of-options", parents[i] as string, commit, "--", ...c.paths],
-            { okCodes: [1] },
-          );
-          if (r.code === 0) {
+          if (await this.#sameOnPaths(rt, parents[i] as string, commit, c.paths)) {
             same = i;
             break;
           }

@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../src/app.ts";
+import { renderPlain } from "../src/core/render.ts";
+import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
+import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
+import { say, testApp } from "./helpers/app.ts";
+import { jsonLines, runCli } from "./helpers/cli.ts";
+import { TestRepo } from "./helpers/git.ts";
+
+const CHARTPRESS = `charts:
+  - name: binderhub
+    baseVersion: 1.0.0-0.dev
+    images:
+      binderhub:
+        contextPath: ..
+        dockerfilePath: images/binderhub/Dockerfile
+        rebuildOnContextPathChanges: false
+        paths: [../binderhub]
+`;
+
+describe("!binder sha end to end (chat and ask --json)", () => {
+  let repo: TestRepo;
+  let index: IndexServer;
+  let github: FakeGitHub;
+  let dataDir: string;
+  let app: App;
+  let yaml: string;
+  const now = { t: 0 };
+  const c: Record<string, string> = {};
+  let published = "";
+
+  beforeAll(async () => {
+    repo = TestRepo.create();
+    repo.clock = Date.parse("2024-09-01T10:00:00Z") / 1000;
+    repo.commit("chart", {
+      "helm-chart/chartpress.yaml": CHARTPRESS,
+      "helm-chart/binderhub/Chart.yaml": "name: binderhub\nversion: 0.0.1\n",
+      "helm-chart/images/binderhub/Dockerfile": "FROM x\n",
+      "binderhub/app.py": "1\n",
+      ".github/workflows/publish.yml": "steps:\n  - run: pip install chartpress>=2.1\n",
+    });
+    repo.branch("fix");
+    c.p = repo.commit("the fix", { "binderhub/app.py": "2\n" });
+    repo.checkout("main");
+    c.m = repo.merge("fix", "Merge pull request #395 from minrk/fix");
+    c.late = repo.commit("another fix, just merged", { "binderhub/app.py": "3\n" });
+    const count = Number(repo.git("rev-list", "--count", c.p));
+    published = `1.0.0-0.dev.git.${count}.h${c.p.slice(0, 8)}`;
+    index = await startIndexServer({
+      body: indexYaml({
+        binderhub: [
+          { version: "1.0.0-0.dev.git.1.h00000001", created: "2024-08-30T00:00:00Z" },
+          { version: published, created: repo.iso(-60) },
+        ],
+      }),
+    });
+    github = await startFakeGitHub();
+    github.mergePull("jupyterhub/binderhub", 395, c.m);
+    github.setFile(
+      "jupyterhub/mybinder.org-deploy",
+      "mybinder/Chart.yaml",
+      `dependencies:\n  - name: binderhub\n    version: "1.0.0-0.dev.git.1.h00000001"\n    repository: https://jupyterhub.github.io/helm-chart\n`,
+    );
+    dataDir = mkdtempSync(join(tmpdir(), "binderbot-cmd-"));
+    yaml = `
+store: memory
+dataDir: ${dataDir}
+mirrors: { fetchCron: "" }
+github: { apiUrl: ${github.url} }
+charts:
+  - name: binderhub
+    github: jupyterhub/binderhub
+    git: ${repo.path}
+    index: ${index.url}
+deploy:
+  github: jupyterhub/mybinder.org-deploy
+`;
+    now.t = (repo.clock + 5 * 60) * 1000; // five minutes after the last merge
+    app = await testApp(yaml, { now: () => new Date(now.t) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await app.close();
+    await index.close();
+    await github.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    repo.remove();
+  });
+
+  it("answers the merge commit with the PR commit's chart, the pin line and how far behind the pin is", async () => {
+    const r = await say(app, `!binder sha ${c.m!.slice(0, 7)}`);
+    expect(r?.ok).toBe(true);
+    const text = renderPlain(r!);
+    expect(text).toContain(published);
+    expect(text).toContain("identical to its parent");
+    expect(text).toContain(`version: "${published}"`);
+    expect(text).toContain("1 chart version behind");
+    expect(r?.data).toMatchObject({
+      chart: "binderhub",
+      commit: c.m,
+      chartCommit: c.p,
+      version: published,
+      published: true,
+      pinned: "1.0.0-0.dev.git.1.h00000001",
+    });
+    expect(typeof r?.data?.publishedAt).toBe("string");
+  });
+
+  it("understands plain questions", async () => {
+    const r = await say(app, "@binderbot which sha do I use for #395?");
+    expect(r?.command).toBe("sha");
+    expect(r?.data).toMatchObject({ commit: c.m, version: published, pr: 395 });
+    const q = await say(app, `binderbot: what version is ${c.m!.slice(0, 7)}?`);
+    expect(q?.data).toMatchObject({ version: published });
+  });
+
+  it("an unpublished chart: minutes since the merge, the usual delay, and a waiter for this room", async () => {
+    const r = await say(app, `!binder sha ${c.late!.slice(0, 8)}`, { room: "deploys", userId: "bob", thread: "t1" });
+    expect(r?.ok).toBe(true);
+    const text = renderPlain(r!);
+    expect(text).toContain("not yet — merged 5 min ago");
+    expect(text).toContain("I'll tell this room when it appears");
+    const v = r?.data?.version as string;
+    const w = await app.services.store.get<Record<string, unknown>>(`waiter:binderhub:${v}:test:deploys`);
+    expect(w).toMatchObject({ chart: "binderhub", version: v, thread: "t1", who: ["bob"], chartCommit: c.late });
+  });
+
+  it("errors are one clear line", async () => {
+    const r = await say(app, "!binder sha 0123456789abc");
+    expect(r?.ok).toBe(false);
+    expect(r?.error).toMatch(/^No commit 0123456789abc in jupyterhub\/binderhub/);
+    github.setPull("jupyterhub/binderhub", 777, { state: "open" });
+    const open = await say(app, "!binder sha #777");
+    expect(open?.error).toBe("PR #777 is not merged yet: there is no chart for it until it is merged.");
+    const bad = await say(app, "!binder sha --oops");
+    expect(bad?.ok).toBe(false);
+  });
+
+  it("ask --json prints the data", async () => {
+    const cfg = join(dataDir, "cli.yaml");
+    writeFileSync(cfg, yaml);
+    const r = await runCli(["ask", "--config", cfg, "--json", `!binder sha ${c.m!.slice(0, 7)}`]);
+    expect(r.code).toBe(0);
+    const [line] = jsonLines(r.stdout);
+    expect(line?.command).toBe("sha");
+    expect(line?.data).toMatchObject({
+      chart: "binderhub",
+      commit: c.m,
+      chartCommit: c.p,
+      version: published,
+      published: true,
+      pinned: "1.0.0-0.dev.git.1.h00000001",
+    });
+  }, 60_000);
+});

@@ -857,7 +857,6 @@ export class ChartService {
   }
 
   async #answerFor(rt: Runtime, commit: string, snap: IndexSnapshot | null, askedPr: number | null): Promise<ShaAnswer> {
-    const git = rt.mirror.git;
     const { built, onFirstParent } = await this.#builtFor(rt, commit);
     const c = await this.#compute(rt, built);
     const name = rt.cfg.name;

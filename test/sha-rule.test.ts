@@ -404,6 +404,24 @@ describe("the vendored build.py era (2018): Chart.yaml version + %h, the 4e3bafb
     expect(a.chartpress).toContain("vendored build.py");
   });
 
+  it("with no copy of the index at all, still answers the computed version and says publication is unknown", async () => {
+    const { config } = parseConfig(
+      `store: memory\ndataDir: ${w.dataDir}\nmirrors: { fetchCron: "" }\ncharts:\n  - name: binderhub\n    github: jupyterhub/binderhub\n    git: ${w.repo.path}\n    index: http://127.0.0.1:9/index.yaml\ndeploy:\n  github: jupyterhub/mybinder.org-deploy\n`,
+      "t.yaml",
+      {},
+    );
+    const svc = new ChartService({ config, store: w.store, log: silentLogger(), now: () => new Date(w.now.t) });
+    try {
+      const a = await svc.answer("binderhub", { kind: "sha", sha: c.m! }, { pin: false });
+      expect(a.version).toBe(`0.1.0-${h(c.p!)}`);
+      expect(a.published).toBe(false);
+      expect(a.index.fetchedAt).toBeNull();
+      expect(a.index.error).toBeTruthy();
+    } finally {
+      svc.close();
+    }
+  });
+
   it("'.' is the whole chart folder, and the image context does not count in this era", async () => {
     const docs = await w.svc.answer("binderhub", { kind: "sha", sha: c.docs! }, { pin: false });
     expect(docs.chartCommit).toBe(c.p);

@@ -225,7 +225,7 @@ export class MatrixAdapter implements Adapter {
       });
     } catch (err) {
       this.#teardown();
-      throw new Error(`${this.platform}: could not sync with ${hs}: ${oneLine(err)}`);
+      throw new Error(`could not sync with ${hs}: ${oneLine(err)}`);
     }
     this.#watchdog.start();
     this.#log.info({ userId: this.#userId, rooms: this.rooms, resumed }, `${this.platform} connected`);
@@ -247,7 +247,7 @@ export class MatrixAdapter implements Adapter {
         this.#token = res.access_token;
         this.#deviceId = res.device_id;
       } catch (err) {
-        throw new Error(`${this.platform}: password login as ${this.#o.userId} at ${hs} failed: ${oneLine(err)}`);
+        throw new Error(`password login as ${this.#o.userId} at ${hs} failed: ${oneLine(err)}`);
       }
     }
     this.#api = createClient({ ...base, accessToken: this.#token });
@@ -259,10 +259,10 @@ export class MatrixAdapter implements Adapter {
         err instanceof MatrixError && (err.httpStatus === 401 || err.errcode === "M_UNKNOWN_TOKEN")
           ? "the access token was refused (M_UNKNOWN_TOKEN): make a new one for the bot account"
           : oneLine(err);
-      throw new Error(`${this.platform}: ${hs} did not accept the bot's credentials: ${why}`);
+      throw new Error(`${hs} did not accept the bot's credentials: ${why}`);
     }
     if (this.#o.userId && who.user_id !== this.#o.userId) {
-      throw new Error(`${this.platform}: the token belongs to ${who.user_id}, but userId is ${this.#o.userId}`);
+      throw new Error(`the token belongs to ${who.user_id}, but userId is ${this.#o.userId}`);
     }
     this.#userId = who.user_id;
     this.#deviceId ??= who.device_id;

@@ -5,4 +5,9 @@ import { register } from "tsx/esm/api";
 
 register();
 const { main } = await import("../src/cli/main.ts");
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly once the command is done: libraries may leave timers behind after a clean stop
+// (matrix-js-sdk arms one per /sync and never clears it, matrix-org/matrix-js-sdk#2472), and a
+// stopped bot must not linger until a pod's grace period kills it. stdout/stderr writes to pipes,
+// files and terminals are synchronous on Linux, so nothing written is lost.
+process.exit(code);

@@ -1,7 +1,8 @@
 /**
  * Chart index: parse time and memory of the real index (1.75 MB, 2024-10-24) and of a synthetic one
- * ten times larger, for the line scanner binderbot uses and for a full js-yaml parse; and the cost of
- * polling an unchanged index (one 304, no parse).
+ * ten times larger, for the parse binderbot uses (js-yaml, failsafe schema, compact entries kept) and
+ * for a naive `yaml.load` that keeps the whole document; and the cost of polling an unchanged index
+ * (one 304, no parse).
  *
  *   npx tsx bench/index-parse.ts            (results go into docs/benchmarks.md, "## Chart index")
  *
@@ -19,7 +20,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import yaml from "js-yaml";
 import { ChartIndex } from "../src/charts/index.ts";
-import { parseIndexYaml, scanIndex } from "../src/charts/index-scan.ts";
+import { parseIndex } from "../src/charts/index-parse.ts";
 import { parseChartVersion } from "../src/charts/version-format.ts";
 import { silentLogger } from "../src/log.ts";
 import { startIndexServer } from "../test/fakes/index-server.ts";
@@ -30,14 +31,9 @@ const REAL = path.resolve(here, "../../shared/data/helm-chart-index-2024-10-24.y
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-type Parser = "scan" | "yaml-failsafe" | "yaml-default";
+type Parser = "binderbot" | "yaml-default";
 const parsers: Record<Parser, (body: string) => unknown> = {
-  scan: (b) => {
-    const r = scanIndex(b);
-    if (!r) throw new Error("scanner declined");
-    return r;
-  },
-  "yaml-failsafe": parseIndexYaml,
+  binderbot: parseIndex,
   "yaml-default": (b) => yaml.load(b), // what a naive `yaml.load(index)` costs (keeps everything)
 };
 
@@ -118,7 +114,7 @@ async function main(): Promise<void> {
   writeFileSync(files.real, real);
   writeFileSync(files["10x"], big);
   const sizes = { real: Buffer.byteLength(real) / 2 ** 20, "10x": Buffer.byteLength(big) / 2 ** 20 };
-  const counts = (b: string) => [...scanIndex(b)!].reduce((n, [, e]) => n + e.length, 0);
+  const counts = (b: string) => [...parseIndex(b)].reduce((n, [, e]) => n + e.length, 0);
   console.log(
     `real index: ${sizes.real.toFixed(2)} MiB, ${counts(real)} entries; synthetic: ${sizes["10x"].toFixed(2)} MiB, ${counts(big)} entries`,
   );

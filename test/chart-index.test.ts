@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ChartIndex, formatAge } from "../src/charts/index.ts";
-import { parseIndex, parseIndexYaml, scanIndex } from "../src/charts/index-scan.ts";
+import { parseIndex } from "../src/charts/index-parse.ts";
 import { parseChartVersion, shaMatches } from "../src/charts/version-format.ts";
 import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
@@ -314,11 +314,11 @@ describe("ChartIndex from a local file", () => {
   });
 });
 
-describe("index parsing: the line scanner agrees with js-yaml, and declines what it does not know", () => {
-  const cases: [string, string, "scan" | "yaml"][] = [
-    ["helm layout", indexYaml({ binderhub: BINDERHUB, other: [{ version: "1.2.3" }] }), "scan"],
+describe("index parsing", () => {
+  it.each([
+    ["helm layout", indexYaml({ binderhub: BINDERHUB, other: [{ version: "1.2.3" }] })],
     [
-      "yaml.v3 layout: 4-space indent, indented sequences, single quotes, comments, CRLF",
+      "yaml.v3 layout: 4-space indent, single quotes, comments, block scalars, CRLF",
       [
         "# comment",
         "apiVersion: v1",
@@ -336,30 +336,24 @@ describe("index parsing: the line scanner agrees with js-yaml, and declines what
         "    empty: []",
         "generated: x",
       ].join("\r\n"),
-      "scan",
     ],
-    ["flow style", 'apiVersion: v1\nentries: {"c": [{"version": "1.0.0-abcdef1", "urls": ["u"]}]}\n', "yaml"],
-    ["anchors", "entries:\n  c:\n  - &a\n    version: 1.0.0\n  - version: &v 2.0.0\n", "yaml"],
-    ["no entries", "entries: {}\n", "scan"],
-  ];
-  it.each(cases)("%s → %s", (_name, body, by) => {
-    const reference = parseIndexYaml(body);
-    const scanned = scanIndex(body);
-    expect(scanned === null ? "yaml" : "scan").toBe(by);
-    const { index, parser } = parseIndex(body);
-    expect(parser).toBe(by);
-    expect([...index]).toEqual([...reference]);
+    ["flow style", 'apiVersion: v1\nentries: {"binderhub": [{"version": "0.1.0-441f5ea", "urls": ["u"]}]}\n'],
+    ["anchors", "entries:\n  binderhub:\n  - &a\n    version: 0.1.0-441f5ea\n  - version: &v 2.0.0\n"],
+  ])("%s", (_name, body) => {
+    const index = parseIndex(body);
+    const versions = (index.get("binderhub") ?? []).map((e) => e.version);
+    expect(versions).toContain("0.1.0-441f5ea");
+    expect(versions).not.toContain("nope");
   });
 
-  it("the scanner handles the helm layout itself (no fallback)", () => {
-    expect(scanIndex(indexYaml({ binderhub: BINDERHUB }))).not.toBeNull();
-    expect(scanIndex("entries:\n  c:\n  - &a\n    version: 1.0.0\n")).toBeNull();
-    expect(scanIndex('entries: {"c": []}\n')).toBeNull();
+  it("keeps versions and timestamps as written (no number or date coercion)", () => {
+    const index = parseIndex("entries:\n  c:\n  - version: 0.10\n    created: 2018-01-04T15:42:38.776605387Z\n");
+    expect(index.get("c")?.[0]).toMatchObject({ version: "0.10", created: "2018-01-04T15:42:38.776605387Z" });
   });
 
   it("rejects a body that is not an index", () => {
-    expect(() => parseIndexYaml("<html>")).toThrow(/not a Helm repository index/);
-    expect(() => parseIndexYaml("a: [")).toThrow(/not valid YAML/);
+    expect(() => parseIndex("<html>")).toThrow(/not a Helm repository index/);
+    expect(() => parseIndex("a: [")).toThrow(/not valid YAML/);
   });
 });
 
@@ -368,7 +362,6 @@ describe("the real index (jupyterhub/helm-chart, 2024-10-24)", () => {
   it.skipIf(!present)("697 binderhub entries, every one with its hash; lookups as published", async () => {
     const idx = new ChartIndex({ url: REAL_INDEX, log: silentLogger() });
     const snap = await idx.get();
-    expect(idx.lastParser).toBe("scan");
     const bh = snap.versions("binderhub");
     expect(bh).toHaveLength(697);
     expect(snap.versions("jupyterhub")).toHaveLength(1058);
@@ -384,10 +377,8 @@ describe("the real index (jupyterhub/helm-chart, 2024-10-24)", () => {
     expect(snap.bySha("binderhub", "ba24eb2")[0]?.version).toBe("1.0.0-0.dev.git.3506.hba24eb2a");
     expect(snap.bySha("binderhub", "a8a2e19")[0]?.n).toBe(3503);
 
-    // every binderhub version is found by its own hash, and the scanner equals js-yaml on all of it
+    // every binderhub version is found by its own hash
     for (const e of bh) expect(snap.bySha("binderhub", e.sha!)).toContain(e);
-    const body = readFileSync(REAL_INDEX, "utf8");
-    expect([...scanIndex(body)!]).toEqual([...parseIndexYaml(body)]);
 
     // polling the unchanged file costs no parse
     await idx.get({ maxAgeMs: 0 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import semver from "semver";
 import type { Store } from "../store/store.ts";
-import { IndexFormatError, type ParserUsed, parseIndex, type RawIndex } from "./index-scan.ts";
+import { IndexFormatError, parseIndex, type RawIndex } from "./index-parse.ts";
 import { parseChartVersion, shaMatches } from "./version-format.ts";
 
 export interface IndexEntry {
@@ -222,8 +222,6 @@ function errorText(e: unknown): string {
 export class ChartIndex {
   /** How many times a body was parsed (an unchanged poll must not add to it). */
   parseCount = 0;
-  /** Which parser read the last body ("scan" normally; "yaml" when the layout was unusual). */
-  lastParser: ParserUsed | null = null;
 
   readonly #url: string;
   readonly #log: Logger;
@@ -314,9 +312,8 @@ export class ChartIndex {
         return { changed: false, status: r.status };
       }
       const t0 = performance.now();
-      const { index, parser } = parseIndex(r.body);
+      const index = parseIndex(r.body);
       this.parseCount++;
-      this.lastParser = parser;
       this.#parsed = new ParsedIndex(index);
       this.#body = r.body;
       this.#etag = r.etag;
@@ -325,7 +322,7 @@ export class ChartIndex {
       this.#error = null;
       this.#failedAt = null;
       this.#log.info(
-        { status: r.status, bytes: r.body.length, parser, ms: Math.round(performance.now() - t0), charts: index.size },
+        { status: r.status, bytes: r.body.length, ms: Math.round(performance.now() - t0), charts: index.size },
         "chart index parsed",
       );
       this.#persist(true);
@@ -394,9 +391,8 @@ export class ChartIndex {
     }
     if (!p || typeof p.body !== "string") return;
     try {
-      const { index, parser } = parseIndex(p.body);
+      const index = parseIndex(p.body);
       this.parseCount++;
-      this.lastParser = parser;
       this.#parsed = new ParsedIndex(index);
       this.#body = p.body;
       this.#etag = p.etag;

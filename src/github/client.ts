@@ -47,7 +47,9 @@ export function createOctokit(opts: OctokitOptions): Octokit {
       debug: (msg: string) => log.debug(msg),
       info: (msg: string) => log.debug(msg),
       warn: (msg: string) => log.warn(msg),
-      error: (msg: string) => log.error(msg),
+      // Octokit reports every failed request here, retries included; callers turn the failure into
+      // one line for the user (githubErrorLine), so it is a warning here, not an error of the bot.
+      error: (msg: string) => log.warn(msg),
     },
     retry: { retries: opts.retries ?? 2, retryAfterBaseValue: base / 2 },
     throttle: {

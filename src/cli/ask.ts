@@ -34,7 +34,7 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
   const loaded = loadConfig(configPath(values.config));
   // One local process answering its own inputs: flood control is for chat rooms, not for this.
   loaded.config.flood = { ...loaded.config.flood, max: 0 };
-  const app = await createApp(loaded, { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "warn" });
+  const app = await createApp(loaded, { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" });
   let seq = 0;
   const answer = async (input: string): Promise<void> => {
     let reply: Reply | null;

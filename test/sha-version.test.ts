@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { prFromSubject } from "../src/charts/assemble.ts";
 import {
   chartpressPaths,
   generationOf,
@@ -7,7 +8,6 @@ import {
   resolveChartpress,
   toRepoPaths,
 } from "../src/charts/chartpress.ts";
-import { prFromSubject } from "../src/charts/service.ts";
 import { chartVersion } from "../src/charts/version.ts";
 
 // Inputs and outputs from the real binderhub history (../shared/data/binderhub-chart-versions.tsv).

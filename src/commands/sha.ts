@@ -1,5 +1,5 @@
+import { PUBLISH_DELAY, type ShaAnswer, ShaError } from "../charts/answer.ts";
 import { formatAge } from "../charts/index.ts";
-import { PUBLISH_DELAY, type ShaAnswer, ShaError } from "../charts/service.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { parseRef, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";

@@ -1,0 +1,119 @@
+import type { IndexEntry } from "./index.ts";
+
+/** How the chart commit relates to the commit that was asked about. */
+export type ShaRelation =
+  /** the commit asked about is itself the last commit touching the chart paths */
+  | "chart-commit"
+  /** a merge whose chart paths equal one parent's: git history simplification follows that parent (the 2018 case) */
+  | "merge-same-as-parent"
+  /** a default-branch commit that changed nothing under the chart paths */
+  | "outside-chart-paths"
+  /** a commit on a PR branch: CI built the first default-branch commit that contains it */
+  | "pr-branch"
+  /** chartpress took the latest tag, which is newer than the last change to the chart paths */
+  | "tag";
+
+/** The answer to "which chart version is this commit?", exactly as chartpress computed it. */
+export interface ShaAnswer {
+  chart: string;
+  /** Full SHA of the commit asked about (after resolving a PR, branch or short hash). */
+  commit: string;
+  /** Full SHA of the default-branch commit CI built (== commit unless it is a PR-branch commit). */
+  builtCommit: string;
+  /** Full SHA of the chart commit (`git log -n1 -- <chart paths>` at builtCommit, or the tag). */
+  chartCommit: string;
+  relation: ShaRelation;
+  /** One or two sentences: why the chart commit is what it is. */
+  reason: string;
+  /** PR number when known (asked as a PR, or read from the merge commit's subject). */
+  pr: number | null;
+  /** The version to pin: the published entry's when there is one, else the predicted one. */
+  version: string;
+  /** What the rule gives for this commit in the format of its chartpress era. */
+  computed: string;
+  published: boolean;
+  publishedAt: string | null;
+  entry: IndexEntry | null;
+  /** chartpress generation used (e.g. "chartpress >=2.0"). */
+  chartpress: string;
+  /** The chart paths given to `git log`, relative to the repository root. */
+  paths: string[];
+  /** Committer date of builtCommit (≈ when it was merged/pushed), ISO. */
+  mergedAt: string;
+  /** Whole minutes from mergedAt to now. */
+  minutesSinceMerge: number;
+  /** Hex digits of the hash in `version` (from the published entry, or predicted from the index). */
+  hashLength: number;
+  /**
+   * Index freshness: when the copy was last confirmed, whether it is a stale last-good copy, and
+   * why the refresh failed. `fetchedAt` null: no copy at all (published status unknown).
+   */
+  index: { source: string; fetchedAt: string | null; stale: boolean; error: string | null };
+  /** The deploy repository's pin (filled by `answer`; null when not asked for or no deploy repo). */
+  pin: PinInfo | null;
+}
+
+/** What a pinned-but-missing chart version most likely meant (for `why`). */
+export interface VersionExplanation {
+  /** The index entry for exactly this version, if there is one. */
+  published: IndexEntry | null;
+  /** Full SHA the version names, when it names one that exists in the repository. */
+  sha: string | null;
+  kind:
+    | "published"
+    | "merge-commit"
+    | "pr-branch"
+    | "not-chart-commit"
+    | "wrong-format"
+    | "not-published-yet"
+    | "unknown-sha"
+    | "no-sha";
+  /** The chart that commit really has (null when there is none to offer). */
+  correct: ShaAnswer | null;
+  /** One or two sentences for chat. */
+  message: string;
+}
+
+/** The deploy repository's pin, next to an answer. */
+export interface PinInfo {
+  repo: string;
+  file: string;
+  branch: string;
+  /** What is pinned now on the default branch (null: no such dependency, or unreadable). */
+  pinned: string | null;
+  /** The exact line to write under the chart's dependency. */
+  line: string;
+  /**
+   * Published versions between the pin and the answer (by `created`): > 0 the pin is that many
+   * versions behind; 0 it is the answer; < 0 the pin is newer. Null when it cannot be told.
+   */
+  behind: number | null;
+  /** Why the pin could not be read (one line), else null. */
+  error: string | null;
+}
+
+export type ShaErrorCode =
+  | "unknown-ref"
+  | "ambiguous"
+  | "github"
+  | "git"
+  | "no-chartpress"
+  | "not-merged"
+  | "pr-not-merged"
+  | "unknown-chart";
+
+/** A failure with one clear line for chat (never a stack trace). */
+export class ShaError extends Error {
+  constructor(
+    readonly code: ShaErrorCode,
+    message: string,
+    readonly detail: string[] = [],
+    readonly data: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "ShaError";
+  }
+}
+
+/** Usual delay from merge to a published chart (747 binderhub publishes): median and p90, minutes. */
+export const PUBLISH_DELAY = { medianMin: 7, p90Min: 20 } as const;

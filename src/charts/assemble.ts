@@ -1,0 +1,165 @@
+import type { ShaAnswer, ShaRelation } from "./answer.ts";
+import { type Computation, computeAt } from "./compute.ts";
+import { type ChartContext, short } from "./context.ts";
+import type { IndexEntry, IndexSnapshot } from "./index.ts";
+import { builtFor } from "./topology.ts";
+import { chartVersion } from "./version.ts";
+
+/** The PR number named by a merge commit's subject ("Merge pull request #395 …", "… (#1877)"). */
+export function prFromSubject(subject: string): number | null {
+  const m = /^Merge pull request #(\d+)\b/.exec(subject) ?? /\(#(\d+)\)\s*$/.exec(subject);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * The hash length CI's `%h` had when `date`'s commit was built: that of the first entry published
+ * at or after that time; for a commit newer than every entry, the newest entries' length.
+ */
+export function predictHashLength(snap: IndexSnapshot | null, chart: string, date: string): number {
+  if (!snap) return 7;
+  const t = Date.parse(date);
+  const list = snap.versions(chart); // newest created first
+  let candidate: number | null = null;
+  for (const e of list) {
+    if (!e.sha || !e.created) continue;
+    const c = Date.parse(e.created);
+    if (Number.isNaN(c)) continue;
+    if (c >= t) candidate = e.sha.length;
+    else break;
+  }
+  return candidate ?? snap.newestHashLength(chart) ?? 7;
+}
+
+/** The answer for a resolved commit: the rule at the commit CI built, the published entry, and why. */
+export async function answerFor(
+  ctx: ChartContext,
+  commit: string,
+  snap: IndexSnapshot | null,
+  askedPr: number | null,
+): Promise<ShaAnswer> {
+  const { built, onFirstParent } = await builtFor(ctx, commit);
+  const c = await computeAt(ctx, built);
+  const name = ctx.cfg.name;
+  const builtInfo = c.builtInfo;
+  const pr = askedPr ?? prFromSubject(builtInfo.subject);
+
+  // The published entry for the chart commit, whatever its format; else predict.
+  const inputs = {
+    generation: c.generation,
+    chartCommit: c.chartCommit,
+    count: c.count ?? 0,
+    describe: c.describe,
+    baseVersion: c.baseVersion,
+    chartYamlVersion: c.chartYamlVersion,
+    long: c.long,
+  };
+  const hits = snap ? snap.bySha(name, c.chartCommit) : [];
+  let entry: IndexEntry | null = null;
+  if (hits.length) {
+    const exact = hits.find((h) => h.sha && chartVersion({ ...inputs, hashLength: h.sha.length }) === h.version);
+    entry = exact ?? [...hits].sort((a, b) => (Date.parse(b.created ?? "") || 0) - (Date.parse(a.created ?? "") || 0))[0] ?? null;
+  }
+  const hashLength = entry?.sha?.length ?? predictHashLength(snap, name, builtInfo.date);
+  const computed = chartVersion({ ...inputs, hashLength });
+  const { relation, reason } = await why(ctx, commit, c, onFirstParent, pr, hashLength);
+  const minutesSinceMerge = Math.max(0, Math.floor((ctx.now().getTime() - Date.parse(builtInfo.date)) / 60_000));
+  return {
+    chart: name,
+    commit,
+    builtCommit: built,
+    chartCommit: c.chartCommit,
+    relation,
+    reason,
+    pr,
+    version: entry ? entry.version : computed,
+    computed,
+    published: entry !== null,
+    publishedAt: entry?.created ?? null,
+    entry,
+    chartpress: c.chartpress,
+    paths: c.paths,
+    mergedAt: builtInfo.date,
+    minutesSinceMerge,
+    hashLength,
+    index: {
+      source: ctx.index.source,
+      fetchedAt: snap ? snap.fetchedAt.toISOString() : null,
+      stale: snap ? snap.stale : true,
+      error: snap ? snap.error : "no copy of the index",
+    },
+    pin: null,
+  };
+}
+
+/** Why the chart commit is what it is. */
+async function why(
+  ctx: ChartContext,
+  commit: string,
+  c: Computation,
+  onFirstParent: boolean,
+  pr: number | null,
+  hashLength: number,
+): Promise<{ relation: ShaRelation; reason: string }> {
+  const h = (s: string) => short(s, hashLength);
+  const prText = pr ? ` (#${pr})` : "";
+  if (c.viaTag && c.chartCommit === commit) {
+    return {
+      relation: "tag",
+      reason: `${h(commit)} carries the tag ${c.viaTag}, newer than the last change to the chart paths: chartpress takes the tag.`,
+    };
+  }
+  if (c.chartCommit === commit) {
+    return {
+      relation: "chart-commit",
+      reason: onFirstParent
+        ? `${h(commit)} is itself the last commit that changed the chart paths.`
+        : `${h(commit)} is a PR-branch commit; CI built its merge ${h(c.built)}${prText}, whose chart commit is ${h(commit)} itself.`,
+    };
+  }
+  if (!onFirstParent) {
+    return {
+      relation: "pr-branch",
+      reason: `${h(commit)} is a commit on a PR branch; CI never built it alone. It was merged by ${h(c.built)}${prText}, and the chart built there is from ${h(c.chartCommit)}, the last commit that changed the chart paths.`,
+    };
+  }
+  if (c.viaTag) {
+    return {
+      relation: "tag",
+      reason: `chartpress took the tag ${c.viaTag} (on ${h(c.chartCommit)}), newer than the last change to the chart paths.`,
+    };
+  }
+  const parents = c.builtInfo.parents;
+  let same = -1;
+  if (parents.length > 1) {
+    for (let i = 0; i < parents.length; i++) {
+      if (await sameOnPaths(ctx, parents[i] as string, commit, c.paths)) {
+        same = i;
+        break;
+      }
+    }
+  }
+  if (same >= 1) {
+    return {
+      relation: "merge-same-as-parent",
+      reason: `${h(commit)} is a merge${prText} whose chart paths are identical to its parent ${h(parents[same] as string)} (the PR's last commit), so git follows that parent: the chart commit is ${h(c.chartCommit)}, not the merge.`,
+    };
+  }
+  return {
+    relation: "outside-chart-paths",
+    reason:
+      same === 0
+        ? `${h(commit)} is a merge${prText} that changed nothing under the chart paths; the chart is still the one from ${h(c.chartCommit)}.`
+        : `${h(commit)} changed only files outside the chart paths; the chart is still the one from ${h(c.chartCommit)}, the last commit that changed them.`,
+  };
+}
+
+/** Whether two commits have the same content under the pathspecs (git's TREESAME). */
+async function sameOnPaths(ctx: ChartContext, a: string, b: string, paths: string[]): Promise<boolean> {
+  const git = ctx.mirror.git;
+  if (paths.some((p) => /[*?[\]\\:]/.test(p))) {
+    const r = await git.run(["diff-tree", "--quiet", "-r", "--end-of-options", a, b, "--", ...paths], { okCodes: [1] });
+    return r.code === 0;
+  }
+  const pairs = await Promise.all(paths.map((p) => Promise.all([git.pathOid(a, p), git.pathOid(b, p)])));
+  return pairs.every(([x, y]) => (x?.oid ?? null) === (y?.oid ?? null));
+}

@@ -1,0 +1,139 @@
+import yaml from "js-yaml";
+import { ShaError } from "./answer.ts";
+import {
+  ChartpressConfigError,
+  chartpressPaths,
+  detectChartpress,
+  GENERATION_LABEL,
+  type Generation,
+  parseChartpressYaml,
+  readChartpressYaml,
+  toRepoPaths,
+} from "./chartpress.ts";
+import { type ChartContext, type CommitInfo, commitInfo, remember, short } from "./context.ts";
+import { isFullSha } from "./git.ts";
+import { countCommits, describe, firstParents, latestTag, tagBounds, tagsAt, tagsOf } from "./topology.ts";
+
+/** What the rule gives at one built commit (everything but the hash length). */
+export interface Computation {
+  built: string;
+  chartCommit: string;
+  generation: Generation;
+  chartpress: string;
+  paths: string[];
+  count: number | null;
+  describe: { tag: string; since: number } | null;
+  baseVersion: string | undefined;
+  chartYamlVersion: string | undefined;
+  long: boolean;
+  /** Set when the latest tag, not a path change, made the chart commit. */
+  viaTag: string | null;
+  builtInfo: CommitInfo;
+}
+
+/**
+ * The rule at built commit B, as the chartpress of B's era ran it: the chart commit
+ * (`git log -n1 -- <paths>`, or the latest tag when newer), and the count/describe its version needs.
+ * Cached: history is immutable.
+ */
+export async function computeAt(ctx: ChartContext, built: string): Promise<Computation> {
+  // Read first: a changed tag set clears the cache.
+  const tags = await tagsOf(ctx);
+  const hit = ctx.computed.get(built);
+  if (hit) return hit;
+  const { cfg, mirror } = ctx;
+  const git = mirror.git;
+  const chartDir = cfg.chartDir.replace(/\/+$/, "");
+  const [info, text] = await Promise.all([commitInfo(ctx, built), readChartpressYaml(git, built, chartDir)]);
+  if (text === null) {
+    throw new ShaError(
+      "no-chartpress",
+      `There is no ${chartDir}/chartpress.yaml at ${short(built)}: chartpress built no ${cfg.name} chart from that commit.`,
+    );
+  }
+  let cp: ReturnType<typeof parseChartpressYaml>;
+  try {
+    cp = parseChartpressYaml(text, cfg.name);
+  } catch (e) {
+    if (e instanceof ChartpressConfigError) throw new ShaError("no-chartpress", `At ${short(built)}: ${e.message}.`);
+    throw e;
+  }
+  const pin = await detectChartpress(git, built, chartDir, info.date);
+  const gen = pin.generation;
+  const paths = toRepoPaths(chartDir, chartpressPaths(gen, cp)).filter((p) => !p.startsWith(":"));
+  const useTags = gen >= 1 && tags.size > 0;
+  const pos = useTags ? await firstParents(ctx, await mirror.tip()) : null;
+  // chartpress: the latest tag reachable from the built commit (`git describe --tags` of HEAD).
+  const headTagP: Promise<{ tag: string; commit: string } | null> = pos ? latestTag(ctx, built, pos) : Promise.resolve(null);
+  const needCount = gen === 5 || (gen > 0 && !useTags);
+  const logP = git.out(["log", "-n1", "--format=%H", "--end-of-options", built, "--", ...paths]);
+  // Started while `git log` runs, told which commit to count once it has found it.
+  const counter = needCount ? git.pending(["rev-list", "--count", "--stdin"]) : null;
+  let mod: string;
+  let headTag: { tag: string; commit: string } | null;
+  try {
+    [mod, headTag] = await Promise.all([logP, headTagP]);
+  } catch (e) {
+    counter?.cancel();
+    throw e;
+  }
+  if (!isFullSha(mod)) {
+    counter?.cancel();
+    throw new ShaError("no-chartpress", `No commit up to ${short(built)} touches the chart paths (${paths.join(", ")}).`);
+  }
+  let chartCommit = mod;
+  let viaTag: string | null = null;
+  // Without baseVersion, or before chartpress 2, the version needs `git describe` of the chart commit.
+  const needDescribe = useTags && !(gen === 5 && cp.baseVersion);
+  const tagAncestor = async (): Promise<boolean> => {
+    if (!headTag || headTag.commit === mod || !pos) return true;
+    const bounds = await tagBounds(ctx, pos);
+    const pm = pos.get(mod);
+    const b = bounds.get(headTag.commit);
+    if (pm !== undefined && b !== undefined) return pm <= b;
+    const r = await git.run(["merge-base", "--is-ancestor", "--end-of-options", headTag.commit, mod], { okCodes: [1] });
+    return r.code === 0;
+  };
+  const [ancestor, count0, desc0] = await Promise.all([
+    tagAncestor(),
+    counter ? counter.send(`${mod}\n`).then(Number) : Promise.resolve(null),
+    needDescribe ? describe(ctx, mod) : Promise.resolve(null),
+  ]);
+  let count = count0;
+  let desc = desc0;
+  if (headTag && !ancestor) {
+    chartCommit = headTag.commit;
+    viaTag = headTag.tag;
+    [count, desc] = await Promise.all([
+      needCount ? countCommits(ctx, chartCommit) : Promise.resolve(null),
+      needDescribe ? describe(ctx, chartCommit) : Promise.resolve(null),
+    ]);
+  }
+  if (useTags && !needDescribe) {
+    // baseVersion is used unless the chart commit itself is tagged (describe distance 0).
+    const names = tagsAt(tags, chartCommit);
+    desc = names.length ? { tag: names.sort()[0] as string, since: 0 } : null;
+    if (names.length > 1) desc = await describe(ctx, chartCommit);
+  }
+  let chartYamlVersion: string | undefined;
+  if (gen === 0) {
+    const cy = await git.readFile(built, `${chartDir}/${cp.name}/Chart.yaml`);
+    const v = cy ? (yaml.load(cy) as { version?: unknown } | null)?.version : undefined;
+    chartYamlVersion = v === undefined || v === null ? undefined : String(v);
+  }
+  const label = GENERATION_LABEL[gen];
+  return remember(ctx.computed, built, {
+    built,
+    chartCommit,
+    generation: gen,
+    chartpress: pin.spec ? `${label} (${pin.spec}${pin.file ? ` in ${pin.file}` : ""})` : label,
+    paths,
+    count,
+    describe: desc,
+    baseVersion: cp.baseVersion,
+    chartYamlVersion,
+    long: pin.long,
+    viaTag,
+    builtInfo: info,
+  });
+}

@@ -1,0 +1,65 @@
+import type { Config } from "../config/schema.ts";
+import { githubErrorLine } from "../github/client.ts";
+import type { PinInfo, ShaAnswer } from "./answer.ts";
+import type { IndexSnapshot } from "./index.ts";
+import { PinError, type PinReader, pinLine } from "./pin.ts";
+
+/** The deploy repository's pin, next to an answer: read it, wait for it briefly, compare. */
+
+type Deploy = Config["deploy"];
+type PinRead = { version: string | null; error: string | null };
+
+/** How long an answer waits for the deploy pin before saying it is unknown. */
+const PIN_WAIT_MS = 4000;
+
+/** What the deploy repository pins for `chart` now; never rejects (the error is a line). */
+export async function readPin(pins: PinReader, d: Deploy, chart: string): Promise<PinRead> {
+  try {
+    const p = await pins.read({ repo: d.github, file: d.chartFile, branch: d.branch }, chart);
+    return { version: p.version, error: p.version === null ? `${d.chartFile} has no ${chart} dependency` : null };
+  } catch (e) {
+    return { version: null, error: e instanceof PinError ? e.message : githubErrorLine(e) };
+  }
+}
+
+/** The pin for an answer. The pin is a side note: never let a slow GitHub hold the answer for long. */
+export async function pinInfo(pinP: Promise<PinRead>, a: ShaAnswer, snap: IndexSnapshot | null, d: Deploy): Promise<PinInfo> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<PinRead>((ok) => {
+    timer = setTimeout(() => ok({ version: null, error: "GitHub did not answer in time" }), PIN_WAIT_MS);
+  });
+  const p = await Promise.race([pinP, late]);
+  clearTimeout(timer);
+  return {
+    repo: d.github,
+    file: d.chartFile,
+    branch: d.branch,
+    pinned: p.version,
+    line: pinLine(a.version),
+    behind: p.version && snap ? versionsBetween(snap, a.chart, p.version, a) : null,
+    error: p.error,
+  };
+}
+
+/** Published versions created after the pin, up to and including the answer (see PinInfo.behind). */
+export function versionsBetween(snap: IndexSnapshot, chart: string, pinned: string, a: ShaAnswer): number | null {
+  if (pinned === a.version) return 0;
+  const p = snap.byVersion(chart, pinned);
+  if (!p?.created) return null;
+  const from = Date.parse(p.created);
+  const to = a.publishedAt ? Date.parse(a.publishedAt) : Number.POSITIVE_INFINITY;
+  const list = snap.versions(chart);
+  const seen = new Set<string>();
+  if (to < from) {
+    for (const e of list) {
+      const c = Date.parse(e.created ?? "");
+      if (c > to && c <= from) seen.add(e.version);
+    }
+    return -seen.size;
+  }
+  for (const e of list) {
+    const c = Date.parse(e.created ?? "");
+    if (c > from && c <= to) seen.add(e.version);
+  }
+  return seen.size + (a.published ? 0 : 1);
+}

@@ -1,0 +1,106 @@
+import type { UserRef } from "../core/ref.ts";
+import { githubErrorLine } from "../github/client.ts";
+import { ShaError } from "./answer.ts";
+import { type ChartContext, commitInfo, ensureReady, fetchMirror, freshen, short } from "./context.ts";
+import { isFullSha } from "./git.ts";
+
+/**
+ * The commit a user's ref names (undefined: the tip of the default branch), and the PR number when
+ * it was asked as a PR.
+ */
+export async function resolveRef(ctx: ChartContext, ref: UserRef | undefined): Promise<{ commit: string; pr: number | null }> {
+  await ensureReady(ctx);
+  if (!ref) {
+    await freshen(ctx);
+    return { commit: await ctx.mirror.tip(), pr: null };
+  }
+  if (ref.kind === "sha") return { commit: await resolveSha(ctx, ref.sha), pr: null };
+  if (ref.kind === "branch") return { commit: await resolveBranch(ctx, ref.name), pr: null };
+  return { commit: await resolvePr(ctx, ref.number, ref.repo), pr: ref.number };
+}
+
+/** The one commit a (short) hash names; fetches once when it is unknown, lists the candidates when ambiguous. */
+export async function resolveSha(ctx: ChartContext, input: string): Promise<string> {
+  await ensureReady(ctx);
+  const repo = ctx.cfg.github;
+  const prefix = input.toLowerCase();
+  if (!/^[0-9a-f]{7,40}$/.test(prefix)) throw new ShaError("unknown-ref", `'${input}' is not a commit hash.`);
+  let found = await candidates(ctx, prefix);
+  if (found.length === 0) {
+    await fetchMirror(ctx).catch((e) => {
+      throw new ShaError("unknown-ref", `No commit ${prefix} in the mirror of ${repo}, and ${(e as Error).message}`);
+    });
+    found = await candidates(ctx, prefix);
+  }
+  if (found.length === 0) {
+    throw new ShaError("unknown-ref", `No commit ${prefix} in ${repo} (not on any branch or tag, even after a fetch).`);
+  }
+  if (found.length > 1) {
+    const infos = await Promise.all(found.slice(0, 10).map((s) => commitInfo(ctx, s)));
+    throw new ShaError(
+      "ambiguous",
+      `${prefix} is ambiguous in ${repo}: ${found.length} commits start with it; give more characters.`,
+      infos.map((c) => `${short(c.sha, 12)} ${c.date.slice(0, 10)} ${c.subject.slice(0, 60)}`),
+      { candidates: found },
+    );
+  }
+  return found[0] as string;
+}
+
+/** Commits whose SHA starts with `prefix`. */
+async function candidates(ctx: ChartContext, prefix: string): Promise<string[]> {
+  const git = ctx.mirror.git;
+  if (isFullSha(prefix)) return (await git.objectType(prefix)) === "commit" ? [prefix] : [];
+  // A unique prefix resolves in the cat-file helper without a process start; "missing" or
+  // "ambiguous" (two commits) goes to --disambiguate, which lists every candidate.
+  const direct = await git.objectId(`${prefix}^{commit}`).catch(() => null);
+  if (direct?.type === "commit" && isFullSha(direct.oid)) return [direct.oid];
+  const r = await git.run(["rev-parse", `--disambiguate=${prefix}`], { okCodes: [1, 128] });
+  const oids = r.stdout.split("\n").filter((l) => isFullSha(l));
+  const types = await Promise.all(oids.map((o) => git.objectType(o)));
+  return oids.filter((_, i) => types[i] === "commit");
+}
+
+async function resolveBranch(ctx: ChartContext, name: string): Promise<string> {
+  // A branch moves: fetch first when the mirror is not fresh.
+  await freshen(ctx).catch(() => {});
+  for (const ref of [`refs/heads/${name}`, `refs/tags/${name}`]) {
+    const r = await ctx.mirror.git.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], {
+      okCodes: [1, 128],
+    });
+    const sha = r.stdout.trim();
+    if (r.code === 0 && isFullSha(sha)) return sha;
+  }
+  throw new ShaError("unknown-ref", `There is no branch or tag '${name}' in ${ctx.cfg.github}.`);
+}
+
+/** A merged PR's merge commit (through the GitHub API); one clear line when it is not merged. */
+async function resolvePr(ctx: ChartContext, number: number, repo?: string): Promise<string> {
+  const { cfg, mirror } = ctx;
+  if (repo && repo.toLowerCase() !== cfg.github.toLowerCase()) {
+    throw new ShaError("unknown-ref", `That PR is in ${repo}, but the ${cfg.name} chart is built from ${cfg.github}.`);
+  }
+  const [owner, name] = cfg.github.split("/") as [string, string];
+  let pr: { merged?: boolean; merge_commit_sha?: string | null; state?: string };
+  try {
+    pr = (await ctx.octokit().pulls.get({ owner, repo: name, pull_number: number })).data;
+  } catch (e) {
+    throw new ShaError("github", githubErrorLine(e, `PR #${number} of ${cfg.github}`));
+  }
+  if (!pr.merged || !pr.merge_commit_sha) {
+    const closed = pr.state === "closed";
+    const state = closed ? "was closed without being merged" : "is not merged yet";
+    throw new ShaError(
+      "pr-not-merged",
+      `PR #${number} ${state}: there is no chart for it${closed ? "" : " until it is merged"}.`,
+      [],
+      { pr: number, state: pr.state ?? null },
+    );
+  }
+  const sha = pr.merge_commit_sha.toLowerCase();
+  if (!(await mirror.hasCommit(sha))) await fetchMirror(ctx);
+  if (!(await mirror.hasCommit(sha))) {
+    throw new ShaError("unknown-ref", `PR #${number} was merged as ${short(sha)}, but that commit is not in ${cfg.github} yet.`);
+  }
+  return sha;
+}

@@ -1,0 +1,159 @@
+import { ShaError } from "./answer.ts";
+import { type ChartContext, fetchMirror, short } from "./context.ts";
+
+/**
+ * The shape of the default branch as CI saw it: first-parent positions (counted from the tip), which
+ * default-branch commit was built for a commit, and the tags `git describe --tags` would name.
+ */
+
+/** Position of every commit on the first-parent chain of `tip` (0 = the tip). Cached per tip. */
+export async function firstParents(ctx: ChartContext, tip: string): Promise<Map<string, number>> {
+  if (ctx.fp?.tip === tip) return ctx.fp.pos;
+  const out = await ctx.mirror.git.out(["rev-list", "--first-parent", "--end-of-options", tip]);
+  const pos = new Map<string, number>();
+  out.split("\n").forEach((s, i) => {
+    if (s) pos.set(s, i);
+  });
+  ctx.fp = { tip, pos };
+  return pos;
+}
+
+/**
+ * The oldest commit on `tip`'s first-parent chain that contains `commit` (the commit itself when it
+ * is on the chain; every newer first-parent commit contains it too), or null when none does.
+ */
+async function firstParentContaining(
+  ctx: ChartContext,
+  commit: string,
+  tip: string,
+  pos: Map<string, number>,
+): Promise<{ commit: string; pos: number } | null> {
+  const own = pos.get(commit);
+  if (own !== undefined) return { commit, pos: own };
+  const git = ctx.mirror.git;
+  const anc = await git.run(["merge-base", "--is-ancestor", "--end-of-options", commit, tip], { okCodes: [1] });
+  if (anc.code !== 0) return null;
+  const desc = await git.out(["rev-list", "--ancestry-path", "--end-of-options", `${commit}..${tip}`]);
+  let best: { commit: string; pos: number } | null = null;
+  for (const c of desc.split("\n")) {
+    const p = pos.get(c);
+    if (p !== undefined && p > (best?.pos ?? -1)) best = { commit: c, pos: p };
+  }
+  return best;
+}
+
+/** The default-branch commit CI built for `sha`: itself, or the first one that contains it. */
+export async function builtFor(ctx: ChartContext, sha: string): Promise<{ built: string; onFirstParent: boolean }> {
+  const locate = async () => {
+    const tip = await ctx.mirror.tip();
+    const hit = await firstParentContaining(ctx, sha, tip, await firstParents(ctx, tip));
+    return hit ? { built: hit.commit, onFirstParent: hit.commit === sha } : null;
+  };
+  let r = await locate();
+  if (!r) {
+    // Maybe merged since the last fetch.
+    await fetchMirror(ctx).catch(() => {});
+    r = await locate();
+  }
+  if (!r) {
+    const branch = await ctx.mirror.branch();
+    const out = await ctx.mirror.git.out(["for-each-ref", "--contains", sha, "--format=%(refname:strip=2)", "refs/heads"]);
+    const on = out.split("\n").filter(Boolean);
+    throw new ShaError(
+      "not-merged",
+      `${short(sha)} is not merged into ${branch}${on.length ? ` (it is on ${on.slice(0, 3).join(", ")})` : ""}: there is no chart for it until it is merged.`,
+      [],
+      { commit: sha, branches: on },
+    );
+  }
+  return r;
+}
+
+/** Tag name → tagged commit. Re-read after each fetch; a changed tag set drops the rule's cache. */
+export async function tagsOf(ctx: ChartContext): Promise<Map<string, string>> {
+  if (ctx.tags?.key === ctx.mirror.fetchCount) return ctx.tags.byName;
+  const out = await ctx.mirror.git.out([
+    "for-each-ref",
+    "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
+    "refs/tags",
+  ]);
+  const byName = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const [name, obj, peeled] = line.split("\0");
+    if (name && obj) byName.set(name, peeled || obj);
+  }
+  if (ctx.tags && ctx.tags.byName.size !== byName.size) ctx.computed.clear();
+  ctx.tags = { key: ctx.mirror.fetchCount, byName };
+  return byName;
+}
+
+/**
+ * For each tag commit, the oldest position on the default branch's first-parent chain that
+ * contains it (positions count from the tip; every newer first-parent commit contains it too).
+ * Tags not in the default branch's history are left out.
+ */
+export async function tagBounds(ctx: ChartContext, pos: Map<string, number>): Promise<Map<string, number>> {
+  const tip = ctx.fp?.tip ?? "";
+  if (ctx.tagBounds?.tip === tip && ctx.tagBounds.key === ctx.tags?.key) return ctx.tagBounds.bounds;
+  const tags = await tagsOf(ctx);
+  const bounds = new Map<string, number>();
+  for (const commit of new Set(tags.values())) {
+    const hit = await firstParentContaining(ctx, commit, tip, pos);
+    if (hit) bounds.set(commit, hit.pos);
+  }
+  ctx.tagBounds = { tip, key: ctx.tags?.key ?? -1, bounds };
+  return bounds;
+}
+
+/** `git describe --tags` of a first-parent commit: the tag it would name, and its commit. */
+export async function latestTag(
+  ctx: ChartContext,
+  built: string,
+  pos: Map<string, number>,
+): Promise<{ tag: string; commit: string } | null> {
+  const tags = await tagsOf(ctx);
+  const pb = pos.get(built);
+  if (pb !== undefined) {
+    // Found from each tag's first-parent boundary without a process when that is unambiguous.
+    const bounds = await tagBounds(ctx, pos);
+    let best: string | null = null;
+    let bestBound = Number.POSITIVE_INFINITY;
+    let tie = false;
+    for (const [, commit] of tags) {
+      const b = bounds.get(commit);
+      if (b === undefined || b < pb) continue;
+      if (b < bestBound) {
+        bestBound = b;
+        best = commit;
+        tie = false;
+      } else if (b === bestBound && commit !== best) tie = true;
+    }
+    if (!best) return null;
+    const names = tagsAt(tags, best);
+    if (!tie && names.length === 1) return { tag: names[0] as string, commit: best };
+  }
+  const d = await describe(ctx, built);
+  if (!d) return null;
+  const commit = tags.get(d.tag);
+  return commit ? { tag: d.tag, commit } : null;
+}
+
+/** Names of the tags on `commit`. */
+export function tagsAt(tags: Map<string, string>, commit: string): string[] {
+  return [...tags].filter(([, c]) => c === commit).map(([n]) => n);
+}
+
+/** `git describe --tags --long`: the tag and the number of commits since it, or null without one. */
+export async function describe(ctx: ChartContext, sha: string): Promise<{ tag: string; since: number } | null> {
+  const r = await ctx.mirror.git.run(["describe", "--tags", "--long", "--abbrev=40", "--end-of-options", sha], {
+    okCodes: [128],
+  });
+  if (r.code !== 0) return null;
+  const m = /^(.*)-(\d+)-g[0-9a-f]{40}$/.exec(r.stdout.trim());
+  return m ? { tag: m[1] as string, since: Number(m[2]) } : null;
+}
+
+/** `git rev-list --count`: the number of commits reachable from `sha`. */
+export async function countCommits(ctx: ChartContext, sha: string): Promise<number> {
+  return Number(await ctx.mirror.git.out(["rev-list", "--count", "--end-of-options", sha]));
+}

@@ -1,8 +1,5 @@
-import type { Logger } from "pino";
 import type { Config } from "../../src/config/schema.ts";
-import type { Metrics } from "../../src/metrics.ts";
-import type { Store } from "../../src/store/store.ts";
-import { MatrixAdapter, type MatrixAdapterOptions } from "../matrix/matrix.ts";
+import { MatrixAdapter, type MatrixAdapterOptions, type MatrixDeps, matrixOptions } from "../matrix/matrix.ts";
 
 /**
  * Gitter is Matrix since 2023-02-13: its old REST/streaming API and tokens are gone. A Gitter room
@@ -35,35 +32,19 @@ export function gitterRoomAlias(room: string): string {
 }
 
 /** Adapter options from the `adapters.gitter` config section: Matrix, with the Gitter profile. */
-export function gitterOptions(
-  cfg: GitterConfig,
-  deps: { store: Store; log: Logger; metrics?: Metrics | undefined },
-): MatrixAdapterOptions {
+export function gitterOptions(cfg: GitterConfig, deps: MatrixDeps): MatrixAdapterOptions {
+  const homeserver = cfg.homeserver ?? GITTER_HOMESERVER;
   return {
+    ...matrixOptions({ ...cfg, homeserver, rooms: cfg.rooms.map(gitterRoomAlias) }, deps),
     platform: "gitter",
-    homeserver: cfg.homeserver ?? GITTER_HOMESERVER,
-    ...(cfg.userId ? { userId: cfg.userId } : {}),
-    accessToken: cfg.accessToken,
-    rooms: cfg.rooms.map(gitterRoomAlias),
-    autojoin: cfg.autojoin,
-    store: deps.store,
-    log: deps.log,
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    // Rooms may be written the Gitter way everywhere (notifications too): `gitter.im/org/room`.
+    roomAlias: gitterRoomAlias,
   };
 }
 
 /** The Gitter adapter: a MatrixAdapter whose platform is "gitter" (access rules: `gitter:@user:gitter.im`). */
 export class GitterAdapter extends MatrixAdapter {
-  constructor(
-    cfg: GitterConfig,
-    deps: { store: Store; log: Logger; metrics?: Metrics | undefined },
-    overrides: Partial<MatrixAdapterOptions> = {},
-  ) {
+  constructor(cfg: GitterConfig, deps: MatrixDeps, overrides: Partial<MatrixAdapterOptions> = {}) {
     super({ ...gitterOptions(cfg, deps), ...overrides });
-  }
-
-  /** Rooms may be written the Gitter way everywhere (notifications too): `gitter.im/org/room`. */
-  override resolveRoom(room: string): Promise<string> {
-    return super.resolveRoom(gitterRoomAlias(room));
   }
 }

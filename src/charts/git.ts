@@ -25,7 +25,6 @@ export interface GitRunOptions {
 }
 
 const HEX40 = /^[0-9a-f]{40}$/;
-const HEX_PREFIX = /^[0-9a-f]{4,40}$/;
 
 /** Environment for every git call: no prompts, no pager, no user/system config surprises. */
 function gitEnv(): NodeJS.ProcessEnv {
@@ -259,10 +258,6 @@ export function assertSha(s: string): void {
 
 export function isFullSha(s: string): boolean {
   return HEX40.test(s);
-}
-
-export function isHexPrefix(s: string): boolean {
-  return HEX_PREFIX.test(s);
 }
 
 interface CatResult {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { Git, GitError, isFullSha, runGit } from "./git.ts";
+import { Git, isFullSha, runGit } from "./git.ts";
 
 export interface MirrorOptions {
   /** Chart name: the mirror lives at `<dataDir>/mirrors/<name>.git`. */
@@ -18,14 +18,20 @@ export interface MirrorOptions {
   now?: () => Date;
 }
 
-/** A URL git understands as remote, or an absolute local path (relative paths resolve against cwd). */
-export function cloneSource(url: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[\w.-]+@[\w.-]+:/.test(url)) return url;
-  return isAbsolute(url) ? url : resolve(url);
+/** A URL (`scheme://…`) or scp-like `user@host:path`, as opposed to a local path. */
+function isRemote(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[\w.-]+@[\w.-]+:/.test(url);
 }
 
-function isLocal(url: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^[\w.-]+@[\w.-]+:/.test(url);
+/** The mirror's partial-clone filter ("blob:none"), or "" for a full clone. */
+async function partialCloneFilter(git: Git): Promise<string> {
+  return (await git.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] })).stdout.trim();
+}
+
+/** A URL git understands as remote, or an absolute local path (relative paths resolve against cwd). */
+export function cloneSource(url: string): string {
+  if (isRemote(url)) return url;
+  return isAbsolute(url) ? url : resolve(url);
 }
 
 /**
@@ -118,8 +124,7 @@ export class Mirror {
 
   async #open(): Promise<void> {
     if (existsSync(join(this.dir, "HEAD"))) {
-      const filter = await this.git.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] });
-      this.mode = filter.stdout.trim() ? "blobless" : "full";
+      this.mode = (await partialCloneFilter(this.git)) ? "blobless" : "full";
       return;
     }
     await this.#clone();
@@ -136,7 +141,7 @@ export class Mirror {
     // A local path is cloned through the file:// transport so that --filter is honoured when the
     // source allows it (`uploadpack.allowFilter`); git falls back to a full clone (with a warning)
     // when the remote does not support filtering.
-    const source = isLocal(this.#opts.url) ? `file://${src}` : src;
+    const source = isRemote(this.#opts.url) ? src : `file://${src}`;
     let mode: "blobless" | "full" = "blobless";
     try {
       const r = await runGit(["clone", "--bare", "--filter=blob:none", "--no-tags", "--", source, tmp], env, timeout);
@@ -148,9 +153,9 @@ export class Mirror {
       await runGit(["clone", "--bare", "--quiet", "--no-tags", "--", source, tmp], env, timeout);
     }
     const g = new Git(tmp);
-    const filter = await g.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] });
-    if (!filter.stdout.trim()) mode = "full";
-    if (mode === "full" && filter.stdout.trim()) {
+    const filter = await partialCloneFilter(g);
+    if (!filter) mode = "full";
+    if (mode === "full" && filter) {
       // Everything is here: the remote is no promisor.
       await g.run(["config", "--unset", "remote.origin.partialclonefilter"], { okCodes: [5] });
       await g.run(["config", "--unset", "remote.origin.promisor"], { okCodes: [5] });
@@ -170,5 +175,3 @@ export class Mirror {
     this.#log.info({ mode, ms: Math.round(performance.now() - t0) }, "mirror cloned");
   }
 }
-
-export { GitError };

@@ -1,10 +1,10 @@
-import { ShaError } from "./answer.ts";
-import { type ChartContext, fetchMirror, short } from "./context.ts";
-
 /**
  * The shape of the default branch as CI saw it: first-parent positions (counted from the tip), which
  * default-branch commit was built for a commit, and the tags `git describe --tags` would name.
  */
+
+import { ShaError } from "./answer.ts";
+import { type ChartContext, fetchMirror, short } from "./context.ts";
 
 /** Position of every commit on the first-parent chain of `tip` (0 = the tip). Cached per tip. */
 export async function firstParents(ctx: ChartContext, tip: string): Promise<Map<string, number>> {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -133,7 +134,7 @@ export class Mirror {
   async #clone(): Promise<void> {
     const src = cloneSource(this.#opts.url);
     await mkdir(dirname(this.dir), { recursive: true });
-    const tmp = `${this.dir}.tmp-${process.pid}`;
+    const tmp = `${this.dir}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
     await rm(tmp, { recursive: true, force: true });
     const timeout = this.#opts.fetchTimeoutMs ?? 600_000;
     const env = this.git.env;
@@ -167,9 +168,21 @@ export class Mirror {
     await g.run(["config", "gc.auto", "0"]);
     await g.run(["fetch", "--quiet", "--prune", "--tags", "--no-write-fetch-head", "origin"], { timeoutMs: timeout });
     await g.run(["commit-graph", "write", "--reachable"]).catch(() => {});
-    await rm(this.dir, { recursive: true, force: true });
-    await rename(tmp, this.dir);
-    this.mode = mode;
+    // Several processes (replicas, `ask` runs) may clone the same mirror at once: the first rename
+    // wins and the others use its mirror; never delete a complete mirror someone may be reading.
+    if (existsSync(join(this.dir, "HEAD"))) {
+      await rm(tmp, { recursive: true, force: true });
+      this.#log.info("another process cloned the mirror first; using it");
+    } else {
+      await rm(this.dir, { recursive: true, force: true }); // a half-made directory, not a mirror
+      try {
+        await rename(tmp, this.dir);
+      } catch (e) {
+        if (!existsSync(join(this.dir, "HEAD"))) throw e;
+        await rm(tmp, { recursive: true, force: true });
+      }
+    }
+    this.mode = (await partialCloneFilter(this.git)) ? "blobless" : "full";
     this.lastFetch = this.#now();
     this.fetchCount++;
     this.#log.info({ mode, ms: Math.round(performance.now() - t0) }, "mirror cloned");

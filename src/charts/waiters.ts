@@ -1,14 +1,9 @@
+import type { Message } from "../core/message.ts";
 import type { Store } from "../store/store.ts";
 import type { ShaAnswer } from "./answer.ts";
 
-/** Who asked to be told, and where. */
-export interface Asker {
-  platform: string;
-  room: string;
-  userId: string;
-  displayName?: string;
-  thread?: string;
-}
+/** Who asked to be told, and where: the message that asked carries all of it. */
+export type Asker = Pick<Message, "platform" | "room" | "userId" | "displayName" | "thread">;
 
 /** How long a waiter is kept. */
 const WAITER_TTL_MS = 7 * 24 * 3600 * 1000;

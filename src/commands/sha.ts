@@ -68,13 +68,7 @@ export const sha: CommandSpec<Services> = {
     const recent = a.minutesSinceMerge < 24 * 60;
     if (!a.published && recent && a.index.fetchedAt !== null) {
       try {
-        waiter = await svc.addWaiter(a, {
-          platform: ctx.message.platform,
-          room: ctx.message.room,
-          userId: ctx.message.userId,
-          ...(ctx.message.displayName ? { displayName: ctx.message.displayName } : {}),
-          ...(ctx.message.thread ? { thread: ctx.message.thread } : {}),
-        });
+        waiter = await svc.addWaiter(a, ctx.message);
       } catch (e) {
         ctx.log.warn({ err: (e as Error).message }, "could not register a waiter");
       }

@@ -122,15 +122,8 @@ async function explainChart(ctx: Ctx, chart: string, version: string, pinFile: s
 /** Registers "tell this room when the chart appears" with the chart service, as `sha` does. */
 async function registerChartWaiter(ctx: Ctx, ex: VersionExplanation): Promise<boolean> {
   if (!ex.correct) return false;
-  const m = ctx.message;
   try {
-    await ctx.services.charts.addWaiter(ex.correct, {
-      platform: m.platform,
-      room: m.room,
-      userId: m.userId,
-      ...(m.displayName ? { displayName: m.displayName } : {}),
-      ...(m.thread ? { thread: m.thread } : {}),
-    });
+    await ctx.services.charts.addWaiter(ex.correct, ctx.message);
     return true;
   } catch (err) {
     ctx.log.warn({ err: (err as Error).message }, "could not register a waiter");

@@ -1,18 +1,17 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
 import { MINIMAL_YAML } from "./helpers/app.ts";
+import { type BotProcess, runBot } from "./helpers/bot-process.ts";
+import { freePort } from "./helpers/net.ts";
 
-const repo = resolve(import.meta.dirname, "..");
 const BOT = "@binderbot:fake.local";
 const ALICE = "@alice:fake.local";
 let hs: FakeHomeserver;
 let dir: string;
-let child: ChildProcess | null = null;
+const bots: BotProcess[] = [];
 
 beforeEach(async () => {
   hs = new FakeHomeserver();
@@ -20,19 +19,10 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "binderbot-matrix-run-"));
 });
 afterEach(async () => {
-  if (child && child.exitCode === null) child.kill("SIGKILL");
-  child = null;
+  for (const b of bots.splice(0)) b.kill();
   await hs.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The real `binderbot run` process, on the sqlite store under a temp dir (kept across restarts). */
 function startBot(port: number, env: Record<string, string>) {
@@ -47,32 +37,14 @@ adapters:
     accessToken: "\${MATRIX_TOKEN}"
     rooms: ["#ops:fake.local"]
 `;
-  const file = join(dir, "config.yaml");
-  writeFileSync(file, yaml);
-  const p = spawn(process.execPath, [join(repo, "bin/binderbot.js"), "run", "--config", file], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child = p;
-  let stderr = "";
-  const waiting: Array<() => void> = [];
-  p.stderr?.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-    for (const f of waiting.splice(0)) f();
-  });
-  const exited = new Promise<number>((r) => p.once("exit", (code) => r(code ?? -1)));
-  const logged = (pred: (l: string) => boolean) =>
-    new Promise<void>((r) => {
-      const check = () => (stderr.split("\n").some(pred) ? r() : waiting.push(check));
-      check();
-    });
-  return { exited, logged, stderr: () => stderr };
+  const bot = runBot(dir, yaml, env);
+  bots.push(bot);
+  return bot;
 }
 
 /** SIGTERM stops the bot cleanly and the process exits 0 at once (no timer left behind keeps it alive). */
-async function stopProcess(bot: ReturnType<typeof startBot>): Promise<void> {
-  child?.kill("SIGTERM");
+async function stopProcess(bot: BotProcess): Promise<void> {
+  bot.proc.kill("SIGTERM");
   expect(await bot.exited).toBe(0);
   expect(bot.stderr()).toContain('"why":"SIGTERM"');
 }

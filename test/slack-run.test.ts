@@ -1,58 +1,30 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeSlack } from "./fakes/slack.ts";
 import { MINIMAL_YAML } from "./helpers/app.ts";
+import { type BotProcess, runBot } from "./helpers/bot-process.ts";
+import { freePort } from "./helpers/net.ts";
 
-const repo = resolve(import.meta.dirname, "..");
 let fake: FakeSlack;
 let dir: string;
-let child: ChildProcess | null = null;
+const bots: BotProcess[] = [];
 
 beforeEach(async () => {
   fake = await new FakeSlack().start();
   dir = mkdtempSync(join(tmpdir(), "binderbot-slack-run-"));
 });
 afterEach(async () => {
-  if (child && child.exitCode === null) child.kill("SIGKILL");
-  child = null;
+  for (const b of bots.splice(0)) b.kill();
   await fake.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function startBot(yaml: string, env: Record<string, string>) {
-  const file = join(dir, "config.yaml");
-  writeFileSync(file, yaml);
-  const p = spawn(process.execPath, [join(repo, "bin/binderbot.js"), "run", "--config", file], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child = p;
-  let stderr = "";
-  const lines: Array<(line: string) => void> = [];
-  p.stderr!.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-    for (const l of d.split("\n")) for (const f of lines) f(l);
-  });
-  const exited = new Promise<number>((r) => p.once("exit", (code) => r(code ?? -1)));
-  const logged = (pred: (l: string) => boolean) =>
-    new Promise<void>((r) => {
-      if (stderr.split("\n").some(pred)) return r();
-      lines.push((l) => pred(l) && r());
-    });
-  return { exited, logged, stderr: () => stderr };
+function startBot(yaml: string, env: Record<string, string>): BotProcess {
+  const bot = runBot(dir, yaml, env);
+  bots.push(bot);
+  return bot;
 }
 
 const slackYaml = (port: number) => `${MINIMAL_YAML}
@@ -103,7 +75,7 @@ describe("binderbot run with Slack (a real process against the fake Slack)", () 
     await fake.sendEvent(fake.message("!binder whoami", { user: "UDAN" }));
     expect((await fake.waitForPost((p) => p.text.includes("UDAN"))).channel).toBe("C0001");
 
-    child!.kill("SIGTERM");
+    bot.proc.kill("SIGTERM");
     expect(await bot.exited).toBe(0);
     expect(bot.stderr()).not.toContain(fake.botToken);
   });

@@ -1,0 +1,86 @@
+import type { Logger } from "pino";
+import type { Message } from "../../src/core/message.ts";
+import type { Store } from "../../src/store/store.ts";
+import { Dedupe } from "../common/dedupe.ts";
+import { normaliseIncoming } from "./render.ts";
+
+/** The fields of a Slack `message` / `app_mention` event the bot reads. */
+export interface SlackMessageEvent {
+  type: string;
+  subtype?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  ts?: string;
+  thread_ts?: string;
+  channel?: string;
+  channel_type?: string;
+}
+
+/** Why an event was dropped on purpose. */
+export type DropReason = "duplicate" | "ignored";
+
+/** Message subtypes that are a person saying something; every other subtype (edits, joins, bots) is ignored. */
+const SPOKEN_SUBTYPES = new Set([undefined, "thread_broadcast", "file_share", "me_message"]);
+
+/**
+ * Slack events → Messages: only what a person said (not bots, not the bot itself, not edits or joins),
+ * each once: Slack re-delivers an event whose ack was late, and a mention arrives twice (`message` and
+ * `app_mention`). Mentions of the bot are taken out of the text and make the message addressed, as do
+ * direct messages.
+ */
+export class SlackInbound {
+  readonly #log: Logger;
+  readonly #dedupe: Dedupe;
+  readonly #onDrop: ((why: DropReason, eventId: string) => void) | undefined;
+
+  constructor(o: {
+    log: Logger;
+    store?: Store | undefined;
+    now: () => number;
+    onDrop?: ((why: DropReason, eventId: string) => void) | undefined;
+  }) {
+    this.#log = o.log;
+    this.#onDrop = o.onDrop;
+    this.#dedupe = new Dedupe({
+      ...(o.store ? { store: o.store } : {}),
+      prefix: "dedupe:slack:",
+      ttlMs: 60 * 60 * 1000,
+      now: o.now,
+      onStoreError: (err) => this.#log.warn({ err: String(err) }, "dedupe store failed; deduplicating in memory only"),
+    });
+  }
+
+  /** The Message in an event, or null for one dropped on purpose (told to onDrop). */
+  async toMessage(
+    kind: "message" | "app_mention",
+    event: SlackMessageEvent,
+    body: { event_id?: string },
+    botUserId: string | undefined,
+  ): Promise<Message | null> {
+    const eventId = body.event_id ?? `${event.channel}:${event.ts}`;
+    const spoken =
+      !event.bot_id && event.user && event.user !== botUserId && SPOKEN_SUBTYPES.has(event.subtype) && event.channel && event.ts;
+    if (!spoken || !event.user || !event.channel || !event.ts) {
+      this.#onDrop?.("ignored", eventId); // bots, ourselves, edits, joins
+      return null;
+    }
+    // Slack re-delivers an event (same event_id) when an ack was late; a mention also arrives twice
+    // (message + app_mention, different event ids, same channel and ts).
+    if (!(await this.#dedupe.claim(`ev:${eventId}`)) || !(await this.#dedupe.claim(`ts:${event.channel}:${event.ts}`))) {
+      this.#log.debug({ eventId }, "slack duplicate event dropped");
+      this.#onDrop?.("duplicate", eventId);
+      return null;
+    }
+    const { text, mentioned } = normaliseIncoming(event.text ?? "", botUserId);
+    return {
+      platform: "slack",
+      room: event.channel,
+      userId: event.user,
+      text,
+      eventId,
+      ...(event.thread_ts ? { thread: event.thread_ts } : {}),
+      addressed: kind === "app_mention" || event.channel_type === "im" || mentioned,
+    };
+  }
+}

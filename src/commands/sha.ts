@@ -9,11 +9,17 @@ const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|[0-9a-f]{7,40}|<?https?:\/\/githu
 
 /** Plain questions: "which sha do I use for #395?", "what version is 4e3bafb?", "which chart for 4e3bafb". */
 const INTENTS = [
-  new RegExp(
-    String.raw`^(?:which|what)\b[^?]*?\b(?:sha|hash|version|chart)\b[^?]*?\b(?:for|of|is|from|at)\s+(?:commit\s+|pr\s+|pull request\s+)?${REF}\s*\??\s*$`,
-    "i",
-  ),
-  new RegExp(String.raw`^(?:which|what)\s+(?:chart|version|chart version)\s+${REF}\s*\??\s*$`, "i"),
+  {
+    example: "which sha do I use for #395?",
+    pattern: new RegExp(
+      String.raw`^(?:which|what)\b[^?]*?\b(?:sha|hash|version|chart)\b[^?]*?\b(?:for|of|is|from|at)\s+(?:commit\s+|pr\s+|pull request\s+)?${REF}\s*\??\s*$`,
+      "i",
+    ),
+  },
+  {
+    example: "which chart 4e3bafb?",
+    pattern: new RegExp(String.raw`^(?:which|what)\s+(?:chart|version|chart version)\s+${REF}\s*\??\s*$`, "i"),
+  },
 ];
 
 export const sha: CommandSpec<Services> = {
@@ -29,7 +35,7 @@ export const sha: CommandSpec<Services> = {
   examples: ["sha 4e3bafb", "sha #395", "sha", "sha binderhub main"],
   access: "anyone",
   sideEffects: "when the chart is not published yet, remembers to tell this room when it appears",
-  intents: INTENTS.map((pattern) => ({ pattern, args: (m: RegExpMatchArray) => [m.groups?.ref ?? ""] })),
+  intents: INTENTS.map((i) => ({ ...i, args: (m: RegExpMatchArray) => [m.groups?.ref ?? ""] })),
   async run(ctx, { args }) {
     const svc = ctx.services.charts;
     const charts = svc.charts();

@@ -7,7 +7,6 @@ import {
   type CiRun,
   fetchLogTail,
   type JobLog,
-  networkWhy,
   type PullInfo,
   type RunConclusion,
   readLogResponse,

@@ -51,7 +51,9 @@ export const matrixSchema = z
     /** Alternative to accessToken: password login at each start (a new device each time). */
     password: z.string().min(1).optional(),
     /** Rooms joined at start: aliases (resolved through the directory) or room ids. */
-    rooms: z.array(z.string().regex(/^[#!][^:\s]+:\S+$/, "expected a room alias #room:server or a room id !id:server")).default([]),
+    rooms: z
+      .array(z.string().regex(/^[#!][^:\s]+:\S+$/, "expected a room alias #room:server or a room id !id:server"))
+      .default([]),
     /** Accept invitations to rooms not listed in `rooms`. */
     autojoin: z.boolean().default(false),
   })
@@ -140,7 +142,11 @@ export const configSchema = z.strictObject({
       })
       .optional(),
     /** At most this many bytes of a job log are read, from the end when a log is bigger. */
-    logMaxBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+    logMaxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(8 * 1024 * 1024),
     /** Verdicts kept per repository for streaks and `why --stats`. */
     historyLength: z.number().int().min(10).max(100_000).default(500),
   }),

@@ -384,5 +384,5 @@ describe("the real index (jupyterhub/helm-chart, 2024-10-24)", () => {
     await idx.get({ maxAgeMs: 0 });
     expect(idx.parseCount).toBe(1);
   });
-  it.skipIf(present)(`skipped: ${REAL_INDEX} is absent`, () => {});
+  if (!present) it.skip(`skipped: ${REAL_INDEX} is absent`, () => {});
 });

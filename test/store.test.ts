@@ -50,6 +50,20 @@ describe.each(backends)("store on %s", (name, open, available) => {
     }
   });
 
+  it.skipIf(!available)("claims a key once: the first caller wins, the rest see it taken, release frees it", async () => {
+    const s = await open();
+    try {
+      const key = `claim:${Date.now()}:${Math.random()}`;
+      const results = await Promise.all(Array.from({ length: 10 }, () => s.claim(key, 60_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await s.get(key)).toBeTypeOf("number");
+      expect(await s.delete(key)).toBe(true);
+      expect(await s.claim(key, 60_000)).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
   it.skipIf(!available)("lists entries by prefix", async () => {
     const s = await open();
     try {
@@ -98,6 +112,19 @@ describe("sqlite store", () => {
 });
 
 describe("redis store", () => {
+  it.skipIf(!redisAvailable)("lets exactly one of several replicas claim the same key", async () => {
+    const replicas = await Promise.all(Array.from({ length: 4 }, () => openStore(redis!.url, ".")));
+    try {
+      for (let round = 0; round < 20; round++) {
+        const key = `dedupe:slack:Ev${Date.now()}-${round}`;
+        const won = await Promise.all(replicas.flatMap((r) => [r.claim(key, 60_000), r.claim(key, 60_000)]));
+        expect(won.filter(Boolean)).toHaveLength(1);
+      }
+    } finally {
+      await Promise.all(replicas.map((r) => r.close()));
+    }
+  });
+
   it("fails at open, clearly, when the server is not there", async () => {
     await expect(openStore("redis://127.0.0.1:1", ".")).rejects.toThrow();
   });

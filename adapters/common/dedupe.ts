@@ -18,7 +18,7 @@ export interface DedupeOptions {
  * Remembers platform event ids (Slack `event_id`, Matrix `event_id`, GitHub `X-GitHub-Delivery`) so
  * an event delivered twice is handled once. A bounded LRU with TTL in memory, optionally backed by
  * the Store. `claim` marks the id synchronously before any await, so two concurrent deliveries of the
- * same id cannot both win on this process.
+ * same id cannot both win on this process; the Store's atomic claim decides between replicas.
  */
 export class Dedupe {
   readonly #seen = new Map<string, number>(); // id → expiry (ms); Map order = recency
@@ -67,24 +67,13 @@ export class Dedupe {
     this.#remember(id);
     const store = this.#store;
     if (!store) return true;
-    let first = true;
     try {
-      const now = this.#now();
-      await store.update<number>(
-        this.#prefix + id,
-        (cur) => {
-          if (cur !== undefined && cur > now) {
-            first = false;
-            return cur;
-          }
-          return now + this.#ttl;
-        },
-        this.#ttl,
-      );
+      // Atomic across replicas on Redis: of several bots given the same delivery, one answers.
+      return await store.claim(this.#prefix + id, this.#ttl);
     } catch (err) {
       this.#onStoreError(err);
+      return true;
     }
-    return first;
   }
 
   /** Forgets an id, so a later delivery is handled (e.g. when handling failed before anything was said). */

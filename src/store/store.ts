@@ -18,6 +18,12 @@ export interface Store {
    * list kept under one key never loses an element to a concurrent update here.
    */
   update<T>(key: string, fn: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined>;
+  /**
+   * Sets `key` only when it is absent (or expired); true when this call set it. On Redis this is one
+   * atomic `SET NX PX`, so of several replicas claiming the same key exactly one wins; on memory and
+   * sqlite it is atomic within this process.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
   /** Every key starting with `prefix`, with its value. */
   entries<T>(prefix: string): AsyncGenerator<[string, T]>;
   close(): Promise<void>;
@@ -31,6 +37,8 @@ export class KeyvStore implements Store {
   constructor(
     readonly kind: Store["kind"],
     private readonly keyv: Keyv,
+    /** A backend's own atomic set-if-absent (Redis); otherwise claims go through `update`. */
+    private readonly setIfAbsent?: (key: string, value: string, ttlMs: number) => Promise<boolean>,
   ) {
     // A backend that fails must not crash the process; failures surface as rejected calls.
     keyv.on("error", () => {});
@@ -66,6 +74,26 @@ export class KeyvStore implements Store {
       })
       .catch(() => {});
     return next;
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const expires = Date.now() + ttlMs;
+    if (this.setIfAbsent) {
+      // Stored in keyv's own format, so get() and delete() see the claim like any other value.
+      const serialized = await (this.keyv.serialize ?? JSON.stringify)({ value: expires, expires });
+      return this.setIfAbsent(key, serialized as string, ttlMs);
+    }
+    let won = false;
+    await this.update<number>(
+      key,
+      (cur) => {
+        if (cur !== undefined) return cur;
+        won = true;
+        return expires;
+      },
+      ttlMs,
+    );
+    return won;
   }
 
   async *entries<T>(prefix: string): AsyncGenerator<[string, T]> {
@@ -111,7 +139,15 @@ export async function openStore(spec: string, dataDir: string): Promise<Store> {
     backend.on("connect", () => {
       connected = true;
     });
-    const store = new KeyvStore("redis", new Keyv({ store: backend, namespace: NAMESPACE, useKeyPrefix: false }));
+    const store = new KeyvStore(
+      "redis",
+      new Keyv({ store: backend, namespace: NAMESPACE, useKeyPrefix: false }),
+      async (key, value, ttlMs) => {
+        const client = await backend.getClient();
+        const set = await client.set(backend.createKeyPrefix(key, backend.namespace), value, { NX: true, PX: ttlMs });
+        return set === "OK";
+      },
+    );
     await backend.getClient(); // connect now: a wrong URL is a startup error, not a silent loss later
     return store;
   }

@@ -6,7 +6,7 @@ import type { App } from "../src/app.ts";
 import { renderPlain } from "../src/core/render.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
-import { say, testApp } from "./helpers/app.ts";
+import { chartBotYaml, say, testApp } from "./helpers/app.ts";
 import { jsonLines, runCli } from "./helpers/cli.ts";
 import { TestRepo } from "./helpers/git.ts";
 
@@ -65,19 +65,7 @@ describe("!binder sha end to end (chat and ask --json)", () => {
       `dependencies:\n  - name: binderhub\n    version: "1.0.0-0.dev.git.1.h00000001"\n    repository: https://jupyterhub.github.io/helm-chart\n`,
     );
     dataDir = mkdtempSync(join(tmpdir(), "binderbot-cmd-"));
-    yaml = `
-store: memory
-dataDir: ${dataDir}
-mirrors: { fetchCron: "" }
-github: { apiUrl: ${github.url} }
-charts:
-  - name: binderhub
-    github: jupyterhub/binderhub
-    git: ${repo.path}
-    index: ${index.url}
-deploy:
-  github: jupyterhub/mybinder.org-deploy
-`;
+    yaml = chartBotYaml({ dataDir, githubUrl: github.url, repoPath: repo.path, indexUrl: index.url });
     now.t = (repo.clock + 5 * 60) * 1000; // five minutes after the last merge
     app = await testApp(yaml, { now: () => new Date(now.t) });
   }, 60_000);

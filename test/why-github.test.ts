@@ -3,7 +3,7 @@ import type { App } from "../src/app.ts";
 import { renderPlain } from "../src/core/render.ts";
 import type { Reply } from "../src/core/reply.ts";
 import { type FakeGitHub, type FakeRun, startFakeGitHub } from "./fakes/github.ts";
-import { say, testApp } from "./helpers/app.ts";
+import { chartBotYaml, say, testApp } from "./helpers/app.ts";
 
 const DEPLOY = "jupyterhub/mybinder.org-deploy";
 
@@ -48,22 +48,7 @@ describe("!binder why on GitHub Actions, end to end against a fake GitHub", () =
   const at = (min: number) => new Date(Date.parse("2024-10-24T10:00:00Z") + min * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
   async function start(extra = ""): Promise<void> {
-    app = await testApp(
-      `
-store: memory
-github:
-  apiUrl: ${gh.url}
-charts:
-  - name: binderhub
-    github: jupyterhub/binderhub
-    git: /nonexistent/binderhub.git
-    index: http://127.0.0.1:9/index.yaml
-deploy:
-  github: ${DEPLOY}
-${extra}
-`,
-      { now: () => new Date(clock) },
-    );
+    app = await testApp(chartBotYaml({ githubUrl: gh.url, extra }), { now: () => new Date(clock) });
   }
 
   function failedRun(min: number, log: string, patch: Partial<FakeRun> = {}): FakeRun {

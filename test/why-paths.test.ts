@@ -9,7 +9,7 @@ import { silentLogger } from "../src/log.ts";
 import type { Services } from "../src/services.ts";
 import { openStore } from "../src/store/store.ts";
 import { type FakeGitHub, type FakeJob, type FakeRun, startFakeGitHub } from "./fakes/github.ts";
-import { say } from "./helpers/app.ts";
+import { chartBotYaml, say } from "./helpers/app.ts";
 
 /**
  * The answers of `why` that why-github.test.ts does not reach: a run still running or not failed, a
@@ -63,22 +63,7 @@ describe("why: the answers beyond the main paths", () => {
   const at = (min: number) => new Date(Date.parse("2024-10-24T10:00:00Z") + min * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
   async function start(extra: readonly CommandSpec<Services>[] = []): Promise<void> {
-    const loaded = parseConfig(
-      `
-store: memory
-github:
-  apiUrl: ${gh.url}
-charts:
-  - name: binderhub
-    github: jupyterhub/binderhub
-    git: /nonexistent/binderhub.git
-    index: http://127.0.0.1:9/index.yaml
-deploy:
-  github: ${DEPLOY}
-`,
-      "test.yaml",
-      {},
-    );
+    const loaded = parseConfig(chartBotYaml({ githubUrl: gh.url }), "test.yaml", {});
     app = await createApp(loaded, {
       log: silentLogger(),
       store: await openStore("memory", "."),

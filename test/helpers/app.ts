@@ -7,17 +7,33 @@ import type { Reply } from "../../src/core/reply.ts";
 import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/store/store.ts";
 
+/**
+ * A config with the one chart, binderhub, on the memory store. Without options it is the smallest
+ * valid config (no git repository, nothing listening on the index URL); `dataDir` puts the mirror
+ * there with the fetch cron off (tests fetch on demand), `githubUrl` points the API at a fake GitHub.
+ * `extra` is appended as is after `deploy:`, so indented lines add deploy keys.
+ */
+export function chartBotYaml(
+  opts: { dataDir?: string; githubUrl?: string; repoPath?: string; indexUrl?: string; extra?: string } = {},
+): string {
+  const lines = ["", "store: memory"];
+  if (opts.dataDir) lines.push(`dataDir: ${opts.dataDir}`, 'mirrors: { fetchCron: "" }');
+  if (opts.githubUrl) lines.push(`github: { apiUrl: ${opts.githubUrl} }`);
+  lines.push(
+    "charts:",
+    "  - name: binderhub",
+    "    github: jupyterhub/binderhub",
+    `    git: ${opts.repoPath ?? "/nonexistent/binderhub.git"}`,
+    `    index: ${opts.indexUrl ?? "http://127.0.0.1:9/index.yaml"}`,
+    "deploy:",
+    "  github: jupyterhub/mybinder.org-deploy",
+  );
+  if (opts.extra) lines.push(opts.extra.replace(/\n$/, ""));
+  return `${lines.join("\n")}\n`;
+}
+
 /** The smallest valid config; tests add what they need as YAML. */
-export const MINIMAL_YAML = `
-store: memory
-charts:
-  - name: binderhub
-    github: jupyterhub/binderhub
-    git: /nonexistent/binderhub.git
-    index: http://127.0.0.1:9/index.yaml
-deploy:
-  github: jupyterhub/mybinder.org-deploy
-`;
+export const MINIMAL_YAML = chartBotYaml();
 
 /** An App on the memory store with a silent logger and a controllable clock. */
 export async function testApp(yaml = MINIMAL_YAML, opts: { now?: () => Date; env?: NodeJS.ProcessEnv } = {}): Promise<App> {

@@ -10,6 +10,8 @@ import { silentLogger } from "../src/log.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type FakeChartEntry, type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
+import { chartBotYaml } from "./helpers/app.ts";
+import { incident2018 } from "./helpers/fixtures.ts";
 import { TestRepo } from "./helpers/git.ts";
 
 /*
@@ -63,19 +65,7 @@ async function world(repo: TestRepo, entries: FakeChartEntry[], nowIso: string):
   const github = await startFakeGitHub();
   const dataDir = mkdtempSync(join(tmpdir(), "binderbot-data-"));
   const { config } = parseConfig(
-    `
-store: memory
-dataDir: ${dataDir}
-mirrors: { fetchCron: "" }
-github: { apiUrl: ${github.url} }
-charts:
-  - name: binderhub
-    github: jupyterhub/binderhub
-    git: ${repo.path}
-    index: ${index.url}
-deploy:
-  github: jupyterhub/mybinder.org-deploy
-`,
+    chartBotYaml({ dataDir, githubUrl: github.url, repoPath: repo.path, indexUrl: index.url }),
     "test.yaml",
     {},
   );
@@ -372,21 +362,9 @@ describe("the vendored build.py era (2018): Chart.yaml version + %h, the 4e3bafb
   const c: Record<string, string> = {};
   beforeAll(async () => {
     const r = TestRepo.create();
-    r.clock = Date.parse("2018-01-04T13:00:00Z") / 1000;
-    c.d = r.commit("Merge pull request #372 from yuvipanda/introduce-npm", {
-      "helm-chart/chartpress.yaml":
-        "charts:\n  - name: binderhub\n    imagePrefix: jupyterhub/k8s-\n    paths:\n      - ../setup.py\n      - ../binderhub\n    images:\n      binderhub:\n        contextPath: ..\n        dockerfilePath: images/binderhub/Dockerfile\n",
-      "helm-chart/build.py": "#!/usr/bin/env python3\n",
-      "helm-chart/binderhub/Chart.yaml": "name: binderhub\nversion: 0.1.0-dev\n",
-      "helm-chart/images/binderhub/Dockerfile": "FROM python:3.6\n",
-      "binderhub/static/fonts.css": "a\n",
-      "setup.py": "setup()\n",
-      "README.md": "hi\n",
-    });
-    r.branch("rm-svg-fonts");
-    c.p = r.commit("remove unused formats for ClearSans webfont", { "binderhub/static/fonts.css": "b\n" });
-    r.checkout("main");
-    c.m = r.merge("rm-svg-fonts", "Merge pull request #395 from minrk/rm-svg-fonts");
+    const t = incident2018(r);
+    c.p = t.pr;
+    c.m = t.merge;
     // In this era '.' (all of helm-chart/) counted, but not the image context '..'.
     c.docs = r.commit("README", { "README.md": "more\n" });
     c.helm = r.commit("helm-chart README", { "helm-chart/README.md": "chart docs\n" });
@@ -406,11 +384,8 @@ describe("the vendored build.py era (2018): Chart.yaml version + %h, the 4e3bafb
   });
 
   it("with no copy of the index at all, still answers the computed version and says publication is unknown", async () => {
-    const { config } = parseConfig(
-      `store: memory\ndataDir: ${w.dataDir}\nmirrors: { fetchCron: "" }\ncharts:\n  - name: binderhub\n    github: jupyterhub/binderhub\n    git: ${w.repo.path}\n    index: http://127.0.0.1:9/index.yaml\ndeploy:\n  github: jupyterhub/mybinder.org-deploy\n`,
-      "t.yaml",
-      {},
-    );
+    // no github, and nothing listens on the default index URL
+    const { config } = parseConfig(chartBotYaml({ dataDir: w.dataDir, repoPath: w.repo.path }), "t.yaml", {});
     const svc = new ChartService({ config, store: w.store, log: silentLogger(), now: () => new Date(w.now.t) });
     try {
       const a = await svc.answer("binderhub", { kind: "sha", sha: c.m! }, { pin: false });

@@ -7,7 +7,8 @@ import { renderPlain } from "../src/core/render.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { FakeTravis } from "./fakes/travis.ts";
-import { say, testApp } from "./helpers/app.ts";
+import { chartBotYaml, say, testApp } from "./helpers/app.ts";
+import { incident2018 } from "./helpers/fixtures.ts";
 import { TestRepo } from "./helpers/git.ts";
 
 /*
@@ -66,20 +67,9 @@ describe("!binder why on Travis CI: the 2018 incident end to end", () => {
 
   beforeAll(async () => {
     repo = TestRepo.create();
-    repo.clock = Date.parse("2018-01-04T13:00:00Z") / 1000;
-    c.d = repo.commit("Merge pull request #372 from yuvipanda/introduce-npm", {
-      "helm-chart/chartpress.yaml":
-        "charts:\n  - name: binderhub\n    imagePrefix: jupyterhub/k8s-\n    paths:\n      - ../setup.py\n      - ../binderhub\n    images:\n      binderhub:\n        contextPath: ..\n        dockerfilePath: images/binderhub/Dockerfile\n",
-      "helm-chart/build.py": "#!/usr/bin/env python3\n",
-      "helm-chart/binderhub/Chart.yaml": "name: binderhub\nversion: 0.1.0-dev\n",
-      "helm-chart/images/binderhub/Dockerfile": "FROM python:3.6\n",
-      "binderhub/static/fonts.css": "a\n",
-      "setup.py": "setup()\n",
-    });
-    repo.branch("rm-svg-fonts");
-    c.p = repo.commit("remove unused formats for ClearSans webfont", { "binderhub/static/fonts.css": "b\n" });
-    repo.checkout("main");
-    c.m = repo.merge("rm-svg-fonts", "Merge pull request #395 from minrk/rm-svg-fonts");
+    const t = incident2018(repo);
+    c.p = t.pr;
+    c.m = t.merge;
     // merged minutes before "now": its chart is not published yet
     repo.clock = now.t / 1000 - 4 * 60;
     c.fresh = repo.commit("helm-chart: new value", { "helm-chart/binderhub/values.yaml": "x: 1\n" });
@@ -119,22 +109,13 @@ describe("!binder why on Travis CI: the 2018 incident end to end", () => {
 
     dataDir = mkdtempSync(join(tmpdir(), "binderbot-why-"));
     app = await testApp(
-      `
-store: memory
-dataDir: ${dataDir}
-mirrors: { fetchCron: "" }
-github: { apiUrl: ${gh.url} }
-charts:
-  - name: binderhub
-    github: jupyterhub/binderhub
-    git: ${repo.path}
-    index: ${index.url}
-deploy:
-  github: ${DEPLOY}
-  branch: staging
-  ci: travis
-  travisApiUrl: ${travis.url}
-`,
+      chartBotYaml({
+        dataDir,
+        githubUrl: gh.url,
+        repoPath: repo.path,
+        indexUrl: index.url,
+        extra: `  branch: staging\n  ci: travis\n  travisApiUrl: ${travis.url}`,
+      }),
       { now: () => new Date(now.t) },
     );
   }, 60_000);

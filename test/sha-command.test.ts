@@ -31,6 +31,15 @@ describe("!binder sha end to end (chat and ask --json)", () => {
   const now = { t: 0 };
   const c: Record<string, string> = {};
   let published = "";
+  /** The data of the answer for the merge commit, the same in chat and in `ask --json`. */
+  const mergeAnswer = () => ({
+    chart: "binderhub",
+    commit: c.m,
+    chartCommit: c.p,
+    version: published,
+    published: true,
+    pinned: "1.0.0-0.dev.git.1.h00000001",
+  });
 
   beforeAll(async () => {
     repo = TestRepo.create();
@@ -86,14 +95,7 @@ describe("!binder sha end to end (chat and ask --json)", () => {
     expect(text).toContain("identical to its parent");
     expect(text).toContain(`version: "${published}"`);
     expect(text).toContain("1 chart version behind");
-    expect(r?.data).toMatchObject({
-      chart: "binderhub",
-      commit: c.m,
-      chartCommit: c.p,
-      version: published,
-      published: true,
-      pinned: "1.0.0-0.dev.git.1.h00000001",
-    });
+    expect(r?.data).toMatchObject(mergeAnswer());
     expect(typeof r?.data?.publishedAt).toBe("string");
   });
 
@@ -134,13 +136,6 @@ describe("!binder sha end to end (chat and ask --json)", () => {
     expect(r.code).toBe(0);
     const [line] = jsonLines(r.stdout);
     expect(line?.command).toBe("sha");
-    expect(line?.data).toMatchObject({
-      chart: "binderhub",
-      commit: c.m,
-      chartCommit: c.p,
-      version: published,
-      published: true,
-      pinned: "1.0.0-0.dev.git.1.h00000001",
-    });
+    expect(line?.data).toMatchObject(mergeAnswer());
   }, 60_000);
 });

@@ -8,111 +8,58 @@ import {
   resolveChartpress,
   toRepoPaths,
 } from "../src/charts/chartpress.ts";
-import { chartVersion } from "../src/charts/version.ts";
+import { chartVersion, type VersionInputs } from "../src/charts/version.ts";
 
 // Inputs and outputs from the real binderhub history (../shared/data/binderhub-chart-versions.tsv).
 const sha = (prefix: string) => prefix.padEnd(40, "0");
 
+/** chartVersion for the chart commit `prefix` (padded to a full SHA) under chartpress `generation`. */
+function versionOf(
+  generation: VersionInputs["generation"],
+  prefix: string,
+  rest: Omit<VersionInputs, "generation" | "chartCommit">,
+): string {
+  return chartVersion({ generation, chartCommit: sha(prefix), ...rest });
+}
+
 describe("chartVersion: every format chartpress produced", () => {
   it("generation 0 (vendored build.py, < 0.4): Chart.yaml version before '-' + %h", () => {
-    expect(
-      chartVersion({
-        generation: 0,
-        chartCommit: sha("441f5ea545"),
-        hashLength: 7,
-        count: 0,
-        describe: null,
-        chartYamlVersion: "0.1.0-dev",
-      }),
-    ).toBe("0.1.0-441f5ea");
-  });
-  it("generation 1 (0.4): tag-NNN.sha from git describe; exactly on a tag → the tag", () => {
-    expect(
-      chartVersion({
-        generation: 1,
-        chartCommit: sha("7e32ac0ee2"),
-        hashLength: 7,
-        count: 1000,
-        describe: { tag: "0.1.0", since: 456 },
-      }),
-    ).toBe("0.1.0-456.7e32ac0");
-    expect(
-      chartVersion({
-        generation: 1,
-        chartCommit: sha("2a7145f40d"),
-        hashLength: 7,
-        count: 1000,
-        describe: { tag: "0.2.0", since: 0 },
-      }),
-    ).toBe("0.2.0");
-  });
-  it("generation 2 (0.5): same format, zero-padded count", () => {
-    expect(
-      chartVersion({
-        generation: 2,
-        chartCommit: sha("9ba1fc39eb"),
-        hashLength: 7,
-        count: 0,
-        describe: { tag: "0.2.0", since: 28 },
-      }),
-    ).toBe("0.2.0-028.9ba1fc3");
-  });
-  it("generations 3-4 (0.6 – 1.x): n/h prefixes; --long keeps the suffix on a tag; a pre-release tag uses '.'", () => {
-    expect(
-      chartVersion({
-        generation: 3,
-        chartCommit: sha("b369d46913"),
-        hashLength: 7,
-        count: 0,
-        describe: { tag: "0.2.0", since: 75 },
-      }),
-    ).toBe("0.2.0-n075.hb369d46");
-    expect(
-      chartVersion({
-        generation: 4,
-        chartCommit: sha("687657bb0a"),
-        hashLength: 7,
-        count: 0,
-        describe: { tag: "0.2.0", since: 432 },
-      }),
-    ).toBe("0.2.0-n432.h687657b");
-    expect(
-      chartVersion({
-        generation: 4,
-        chartCommit: sha("abcdef1234"),
-        hashLength: 7,
-        count: 0,
-        describe: { tag: "0.3.0", since: 0 },
-        long: true,
-      }),
-    ).toBe("0.3.0-n000.habcdef1");
-    expect(
-      chartVersion({
-        generation: 4,
-        chartCommit: sha("abcdef1234"),
-        hashLength: 7,
-        count: 0,
-        describe: { tag: "1.0.0-beta.1", since: 5 },
-      }),
-    ).toBe("1.0.0-beta.1.n005.habcdef1");
-    expect(chartVersion({ generation: 4, chartCommit: sha("abcdef1234"), hashLength: 7, count: 12, describe: null })).toBe(
-      "0.0.1-n012.habcdef1",
+    expect(versionOf(0, "441f5ea545", { hashLength: 7, count: 0, describe: null, chartYamlVersion: "0.1.0-dev" })).toBe(
+      "0.1.0-441f5ea",
     );
   });
+  it("generation 1 (0.4): tag-NNN.sha from git describe; exactly on a tag → the tag", () => {
+    expect(versionOf(1, "7e32ac0ee2", { hashLength: 7, count: 1000, describe: { tag: "0.1.0", since: 456 } })).toBe(
+      "0.1.0-456.7e32ac0",
+    );
+    expect(versionOf(1, "2a7145f40d", { hashLength: 7, count: 1000, describe: { tag: "0.2.0", since: 0 } })).toBe("0.2.0");
+  });
+  it("generation 2 (0.5): same format, zero-padded count", () => {
+    expect(versionOf(2, "9ba1fc39eb", { hashLength: 7, count: 0, describe: { tag: "0.2.0", since: 28 } })).toBe(
+      "0.2.0-028.9ba1fc3",
+    );
+  });
+  it("generations 3-4 (0.6 – 1.x): n/h prefixes; --long keeps the suffix on a tag; a pre-release tag uses '.'", () => {
+    expect(versionOf(3, "b369d46913", { hashLength: 7, count: 0, describe: { tag: "0.2.0", since: 75 } })).toBe(
+      "0.2.0-n075.hb369d46",
+    );
+    expect(versionOf(4, "687657bb0a", { hashLength: 7, count: 0, describe: { tag: "0.2.0", since: 432 } })).toBe(
+      "0.2.0-n432.h687657b",
+    );
+    expect(versionOf(4, "abcdef1234", { hashLength: 7, count: 0, describe: { tag: "0.3.0", since: 0 }, long: true })).toBe(
+      "0.3.0-n000.habcdef1",
+    );
+    expect(versionOf(4, "abcdef1234", { hashLength: 7, count: 0, describe: { tag: "1.0.0-beta.1", since: 5 } })).toBe(
+      "1.0.0-beta.1.n005.habcdef1",
+    );
+    expect(versionOf(4, "abcdef1234", { hashLength: 7, count: 12, describe: null })).toBe("0.0.1-n012.habcdef1");
+  });
   it("generation 5 (>= 2.0): baseVersion or the tag, the full rev-list count, 7 or 8 hex digits", () => {
+    expect(versionOf(5, "3450e523df", { hashLength: 7, count: 2752, describe: { tag: "0.2.0", since: 1020 } })).toBe(
+      "0.2.0-0.dev.git.2752.h3450e52",
+    );
     expect(
-      chartVersion({
-        generation: 5,
-        chartCommit: sha("3450e523df"),
-        hashLength: 7,
-        count: 2752,
-        describe: { tag: "0.2.0", since: 1020 },
-      }),
-    ).toBe("0.2.0-0.dev.git.2752.h3450e52");
-    expect(
-      chartVersion({
-        generation: 5,
-        chartCommit: sha("951750e5f4"),
+      versionOf(5, "951750e5f4", {
         hashLength: 7,
         count: 2797,
         describe: { tag: "0.2.0", since: 1065 },
@@ -120,33 +67,20 @@ describe("chartVersion: every format chartpress produced", () => {
       }),
     ).toBe("1.0.0-0.dev.git.2797.h951750e");
     expect(
-      chartVersion({
-        generation: 5,
-        chartCommit: sha("ba24eb2a38"),
+      versionOf(5, "ba24eb2a38", {
         hashLength: 8,
         count: 3506,
         describe: { tag: "0.2.0", since: 1774 },
         baseVersion: "1.0.0-0.dev",
       }),
     ).toBe("1.0.0-0.dev.git.3506.hba24eb2a");
-    expect(chartVersion({ generation: 5, chartCommit: sha("aaaaaaaaaa"), hashLength: 8, count: 10, describe: null })).toBe(
-      "0.0.1-0.dev.git.10.haaaaaaaa",
-    );
+    expect(versionOf(5, "aaaaaaaaaa", { hashLength: 8, count: 10, describe: null })).toBe("0.0.1-0.dev.git.10.haaaaaaaa");
     // exactly on a tag: the tag, not baseVersion; with --long the tag gets a -0.dev suffix
     expect(
-      chartVersion({
-        generation: 5,
-        chartCommit: sha("bbbbbbbbbb"),
-        hashLength: 8,
-        count: 50,
-        describe: { tag: "1.2.0", since: 0 },
-        baseVersion: "1.0.0-0.dev",
-      }),
+      versionOf(5, "bbbbbbbbbb", { hashLength: 8, count: 50, describe: { tag: "1.2.0", since: 0 }, baseVersion: "1.0.0-0.dev" }),
     ).toBe("1.2.0");
     expect(
-      chartVersion({
-        generation: 5,
-        chartCommit: sha("bbbbbbbbbb"),
+      versionOf(5, "bbbbbbbbbb", {
         hashLength: 8,
         count: 50,
         describe: { tag: "1.2.0", since: 0 },

@@ -2,6 +2,7 @@ import yaml from "js-yaml";
 import { ShaError } from "./answer.ts";
 import {
   ChartpressConfigError,
+  type ChartpressPin,
   chartpressPaths,
   detectChartpress,
   GENERATION_LABEL,
@@ -12,6 +13,7 @@ import {
 } from "./chartpress.ts";
 import { type ChartContext, type CommitInfo, commitInfo, remember, short } from "./context.ts";
 import { isFullSha } from "./git.ts";
+import { legacyChartPaths } from "./legacy-build-py.ts";
 import { countCommits, describe, firstParents, latestTag, tagBounds, tagsAt, tagsOf } from "./topology.ts";
 
 /** What the rule gives at one built commit (everything but the hash length). */
@@ -45,22 +47,33 @@ export async function computeAt(ctx: ChartContext, built: string): Promise<Compu
   const git = mirror.git;
   const chartDir = cfg.chartDir.replace(/\/+$/, "");
   const [info, text] = await Promise.all([commitInfo(ctx, built), readChartpressYaml(git, built, chartDir)]);
-  if (text === null) {
-    throw new ShaError(
-      "no-chartpress",
-      `There is no ${chartDir}/chartpress.yaml at ${short(built)}: chartpress built no ${cfg.name} chart from that commit.`,
-    );
-  }
   let cp: ReturnType<typeof parseChartpressYaml>;
-  try {
-    cp = parseChartpressYaml(text, cfg.name);
-  } catch (e) {
-    if (e instanceof ChartpressConfigError) throw new ShaError("no-chartpress", `At ${short(built)}: ${e.message}.`);
-    throw e;
+  let pin: ChartpressPin;
+  let paths: string[];
+  if (text === null) {
+    // Before chartpress.yaml: a vendored build.py chose the paths itself (binderhub until 2017-12).
+    const script = await git.readFile(built, `${chartDir}/build.py`);
+    const legacy = script === null ? null : legacyChartPaths(script, chartDir);
+    if (legacy === null) {
+      throw new ShaError(
+        "no-chartpress",
+        `There is no ${chartDir}/chartpress.yaml at ${short(built)}: chartpress built no ${cfg.name} chart from that commit.`,
+      );
+    }
+    cp = { name: cfg.name };
+    pin = { file: `${chartDir}/build.py`, spec: null, version: "0.0.0", generation: 0, long: false };
+    paths = legacy;
+  } else {
+    try {
+      cp = parseChartpressYaml(text, cfg.name);
+    } catch (e) {
+      if (e instanceof ChartpressConfigError) throw new ShaError("no-chartpress", `At ${short(built)}: ${e.message}.`);
+      throw e;
+    }
+    pin = await detectChartpress(git, built, chartDir, info.date);
+    paths = toRepoPaths(chartDir, chartpressPaths(pin.generation, cp)).filter((p) => !p.startsWith(":"));
   }
-  const pin = await detectChartpress(git, built, chartDir, info.date);
   const gen = pin.generation;
-  const paths = toRepoPaths(chartDir, chartpressPaths(gen, cp)).filter((p) => !p.startsWith(":"));
   const useTags = gen >= 1 && tags.size > 0;
   const pos = useTags ? await firstParents(ctx, await mirror.tip()) : null;
   // chartpress: the latest tag reachable from the built commit (`git describe --tags` of HEAD).
@@ -126,7 +139,12 @@ export async function computeAt(ctx: ChartContext, built: string): Promise<Compu
     built,
     chartCommit,
     generation: gen,
-    chartpress: pin.spec ? `${label} (${pin.spec}${pin.file ? ` in ${pin.file}` : ""})` : label,
+    chartpress:
+      text === null
+        ? `the vendored ${chartDir}/build.py (before chartpress.yaml)`
+        : pin.spec
+          ? `${label} (${pin.spec}${pin.file ? ` in ${pin.file}` : ""})`
+          : label,
     paths,
     count,
     describe: desc,

@@ -181,6 +181,13 @@ function user(login: string): FakeUser & Record<string, unknown> {
   };
 }
 
+/** The run or job a test named; a test that names one it never added fails here, loudly. */
+function mustGet<T>(map: Map<number, T>, kind: "run" | "job", id: number): T {
+  const v = map.get(id);
+  if (!v) throw new Error(`fake github: no ${kind} ${id}`);
+  return v;
+}
+
 function matches(match: string | RegExp, path: string): boolean {
   return typeof match === "string"
     ? path === match || path.startsWith(match.endsWith("/") ? match : `${match}/`)
@@ -245,8 +252,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       created_at: r.created_at,
     };
   };
+  /** A pull's `head` or `base`: the branch `ref` at `sha` in repository `full`. */
+  const branchJson = (full: string, ref: string, sha: string) => {
+    const owner = full.split("/")[0]!;
+    return { label: `${owner}:${ref}`, ref, sha, user: user(owner), repo: repoJson(full) };
+  };
   const pullJson = (full: string, p: FakePull) => {
-    const headRepo = p.head.repo ?? full;
     return {
       url: `${base}/repos/${full}/pulls/${p.number}`,
       id: 100_000 + p.number,
@@ -264,20 +275,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       merged_at: p.merged_at,
       merge_commit_sha: p.merge_commit_sha,
       draft: p.draft,
-      head: {
-        label: `${headRepo.split("/")[0]}:${p.head.ref}`,
-        ref: p.head.ref,
-        sha: p.head.sha,
-        user: user(headRepo.split("/")[0]!),
-        repo: repoJson(headRepo),
-      },
-      base: {
-        label: `${full.split("/")[0]}:${p.base.ref}`,
-        ref: p.base.ref,
-        sha: p.base.sha,
-        user: user(full.split("/")[0]!),
-        repo: repoJson(full),
-      },
+      head: branchJson(p.head.repo ?? full, p.head.ref, p.head.sha),
+      base: branchJson(full, p.base.ref, p.base.sha),
       author_association: "MEMBER",
       merged: p.merged,
       mergeable: p.merged ? null : true,
@@ -453,18 +452,25 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = req.method ?? "GET";
     const path = url.pathname.replace(/\/+$/, "") || "/";
-
-    // The signed log URL: no API semantics, no auth, not counted against the rate limit.
-    const signed = /^\/_signed\/job-logs\/(\d+)$/.exec(path);
-    if (signed) {
-      current = {
+    /** Notes the request in `requests` for the tests to read; `send` fills in the status. */
+    const record = (more: { body?: unknown } = {}): FakeRequest => {
+      const r: FakeRequest = {
         method,
         path,
         query: Object.fromEntries(url.searchParams),
         auth: Boolean(req.headers.authorization),
         status: 0,
+        ...more,
       };
-      requests.push(current);
+      current = r;
+      requests.push(r);
+      return r;
+    };
+
+    // The signed log URL: no API semantics, no auth, not counted against the rate limit.
+    const signed = /^\/_signed\/job-logs\/(\d+)$/.exec(path);
+    if (signed) {
+      record();
       const id = Number(signed[1]);
       const expires = Number(url.searchParams.get("se"));
       const sig = url.searchParams.get("sig");
@@ -489,15 +495,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
         body = rawBody;
       }
     }
-    current = {
-      method,
-      path,
-      query: Object.fromEntries(url.searchParams),
-      auth: Boolean(req.headers.authorization),
-      status: 0,
-      ...(body === undefined ? {} : { body }),
-    };
-    requests.push(current);
+    const request = record(body === undefined ? {} : { body });
     remaining--;
 
     if (opts.token !== undefined) {
@@ -512,7 +510,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     if (fi >= 0) {
       const f = failures.splice(fi, 1)[0]!;
       if (f.status === "close") {
-        current.status = -1;
+        request.status = -1;
         req.socket.destroy();
         return;
       }
@@ -791,14 +789,10 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       return run;
     },
     updateRun(id, patch) {
-      const r = runs.get(id);
-      if (!r) throw new Error(`fake github: no run ${id}`);
-      Object.assign(r, patch);
-      return r;
+      return Object.assign(mustGet(runs, "run", id), patch);
     },
     addJob(runId, patch = {}) {
-      const run = runs.get(runId);
-      if (!run) throw new Error(`fake github: no run ${runId}`);
+      const run = mustGet(runs, "run", runId);
       const t = iso();
       const job: FakeJob = {
         id: patch.id ?? nextJobId++,
@@ -817,10 +811,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       return job;
     },
     updateJob(id, patch) {
-      const j = jobs.get(id);
-      if (!j) throw new Error(`fake github: no job ${id}`);
-      Object.assign(j, patch);
-      return j;
+      return Object.assign(mustGet(jobs, "job", id), patch);
     },
     failNext(match, status, o = {}) {
       for (let i = 0; i < (o.times ?? 1); i++) {

@@ -100,6 +100,11 @@ export async function timeSource<T>(name: string, fn: () => Promise<T>, m: Metri
   }
 }
 
+/** A fetch whose every request is timed as a call to source `name` (GitHub, the chart index, CI logs…). */
+export function timedFetch(name: string, f: typeof fetch = fetch, m: Metrics = metrics): typeof fetch {
+  return (input, init) => timeSource(name, () => f(input, init), m);
+}
+
 /** Sets the notification outbox size gauge on the process-wide metrics. */
 export function setOutboxSize(n: number): void {
   metrics.setOutboxSize(n);

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import semver from "semver";
+import { timedFetch } from "../metrics.ts";
 import type { Store } from "../store/store.ts";
 import { IndexFormatError, parseIndex, type RawIndex } from "./index-parse.ts";
 import { parseChartVersion, shaMatches } from "./version-format.ts";
@@ -247,7 +248,7 @@ export class ChartIndex {
     this.#log = opts.log.child({ component: "chart-index", index: displayUrl(opts.url) });
     this.#store = opts.store;
     this.#now = opts.now ?? (() => new Date());
-    this.#fetch = opts.fetch ?? fetch;
+    this.#fetch = timedFetch("chart-index", opts.fetch ?? fetch);
     this.#timeoutMs = opts.timeoutMs ?? 20_000;
     this.#storeKey = `chart-index:${opts.url}`;
   }

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Logger } from "pino";
+import { timeSource } from "../metrics.ts";
 import { Git, isFullSha, runGit } from "./git.ts";
 
 export interface MirrorOptions {
@@ -103,9 +104,11 @@ export class Mirror {
       this.#fetching = (async () => {
         await this.ready();
         const t0 = performance.now();
-        await this.git.run(["fetch", "--quiet", "--prune", "--tags", "--no-write-fetch-head", "origin"], {
-          timeoutMs: this.#opts.fetchTimeoutMs ?? 600_000,
-        });
+        await timeSource("git-fetch", () =>
+          this.git.run(["fetch", "--quiet", "--prune", "--tags", "--no-write-fetch-head", "origin"], {
+            timeoutMs: this.#opts.fetchTimeoutMs ?? 600_000,
+          }),
+        );
         this.lastFetch = this.#now();
         this.fetchCount++;
         this.#log.debug({ ms: Math.round(performance.now() - t0) }, "mirror fetched");
@@ -128,7 +131,7 @@ export class Mirror {
       this.mode = (await partialCloneFilter(this.git)) ? "blobless" : "full";
       return;
     }
-    await this.#clone();
+    await timeSource("git-clone", () => this.#clone());
   }
 
   async #clone(): Promise<void> {

@@ -4,6 +4,8 @@
  * talk only to this.
  */
 
+import { timedFetch } from "../metrics.ts";
+
 export type RunConclusion = "success" | "failure" | "cancelled" | "running" | "other";
 
 /** One run of the deploy pipeline: a GitHub Actions workflow run or a Travis build. */
@@ -197,7 +199,7 @@ export async function fetchLogTail(
   maxBytes: number,
   opts: { headers?: Record<string, string>; what: string; fetchImpl?: typeof fetch } = { what: "log" },
 ): Promise<JobLog> {
-  const f = opts.fetchImpl ?? fetch;
+  const f = timedFetch("ci-log", opts.fetchImpl ?? fetch);
   const range = { range: `bytes=-${maxBytes}` };
   let res: Response;
   try {

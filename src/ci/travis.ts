@@ -1,3 +1,4 @@
+import { timedFetch } from "../metrics.ts";
 import {
   CiError,
   type CiJob,
@@ -66,7 +67,7 @@ export class TravisProvider implements CiProvider {
     this.repo = opts.repo;
     this.#api = opts.apiUrl.replace(/\/+$/, "");
     this.#web = (opts.webUrl ?? webBase(this.#api)).replace(/\/+$/, "");
-    this.#fetch = opts.fetchImpl ?? fetch;
+    this.#fetch = timedFetch("travis", opts.fetchImpl ?? fetch);
   }
 
   async latestFailedRun(_workflow: string, branch: string): Promise<CiRun | null> {

@@ -2,6 +2,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
+import { timedFetch } from "../metrics.ts";
 
 export type { Octokit } from "@octokit/rest";
 
@@ -34,14 +35,15 @@ export function createOctokit(opts: OctokitOptions): Octokit {
   const maxWait = opts.maxRateLimitWaitS ?? 60;
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const describe = (o: { method?: string; url?: string }) => `${o.method ?? "GET"} ${String(o.url ?? "")}`;
-  const timedFetch: typeof fetch = (input, init) =>
-    fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+  const timed = timedFetch("github");
+  const fetchWithTimeout: typeof fetch = (input, init) =>
+    timed(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
 
   return new ThrottledOctokit({
     baseUrl: opts.apiUrl.replace(/\/+$/, ""),
     ...(opts.token ? { auth: opts.token } : {}),
     userAgent: "binderbot",
-    request: { fetch: timedFetch },
+    request: { fetch: fetchWithTimeout },
     // Octokit's own messages (deprecations, plugin warnings) go to pino; none carries the token.
     log: {
       debug: (msg: string) => log.debug(msg),

@@ -10,7 +10,7 @@ import { noticeContent } from "./render.ts";
 /**
  * Posting replies as m.notice. Every attempt of one send uses the same transaction id, so the
  * homeserver deduplicates a retried PUT; 429s are waited out (retry_after_ms); the same text is
- * not posted twice in a row to a room within the repeat window.
+ * not posted twice in a row to one conversation (room, thread, event answered) within the repeat window.
  */
 export class Outbound {
   readonly #ctx: MatrixContext;
@@ -33,13 +33,17 @@ export class Outbound {
   async post(roomId: string, reply: Reply, rel: { inReplyTo?: string; thread?: string }): Promise<void> {
     const content = noticeContent(reply, rel);
     const text = renderMarkdown(reply);
-    const last = this.#lastSent.get(roomId);
+    // "Twice in a row" is per conversation: the same room and thread, answering the same event (or
+    // nothing, for notifications). An answer to another person's question is never suppressed.
+    const key = `${roomId}\u0000${rel.thread ?? ""}\u0000${rel.inReplyTo ?? ""}`;
+    const last = this.#lastSent.get(key);
     const now = this.#now();
     if (last && last.text === text && now - last.at < this.#repeatWindowMs) {
       this.#ctx.log.info({ roomId }, `${this.#ctx.platform}: not posting the same text twice in a row`);
       return;
     }
-    this.#lastSent.set(roomId, { text, at: now });
+    this.#lastSent.set(key, { text, at: now });
+    if (this.#lastSent.size > 1000) this.#lastSent.delete(this.#lastSent.keys().next().value as string);
     const api = this.#ctx.api();
     // One transaction id for every attempt: the homeserver deduplicates a retried PUT.
     const txnId = `bb${now.toString(36)}.${++this.#txnSeq}`;
@@ -47,7 +51,7 @@ export class Outbound {
     try {
       await retry(() => api.http.authedRequest(Method.Put, path, undefined, content), this.#ctx.retry(this.#attempts));
     } catch (err) {
-      this.#lastSent.delete(roomId);
+      this.#lastSent.delete(key);
       throw err;
     }
   }

@@ -151,6 +151,12 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     r.branch("unmerged");
     c.unmerged = r.commit("not merged anywhere", { "binderhub/app.py": "print('nope')\n" });
     r.checkout("main");
+    // A PR from a fork: its commits are on no branch of the repository, only on GitHub's refs/pull/N/head.
+    r.branch("fork-work");
+    c.forkPr = r.commit("fork PR, still open", { "binderhub/app.py": "print('fork')\n" });
+    r.checkout("main");
+    r.git("update-ref", "refs/pull/1234/head", c.forkPr);
+    r.git("branch", "-D", "fork-work");
     // Two root commits whose SHAs share 7 hex digits (040de84): fixed tree, author, date, message.
     const env = {
       GIT_AUTHOR_NAME: "T",
@@ -259,6 +265,15 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     expect(e.code).toBe("not-merged");
     expect(e.message).toContain("not merged into main");
     expect(e.message).toContain("unmerged");
+  });
+
+  it("a commit of an open PR from a fork is found through refs/pull and named by its PR", async () => {
+    const e = await errorOf(ask(h(c.forkPr!, 10)));
+    expect(e.code).toBe("not-merged");
+    expect(e.message).toBe(
+      `${h(c.forkPr!, 8)} is not merged into main (it is on PR #1234): there is no chart for it until it is merged.`,
+    );
+    expect(e.data).toMatchObject({ commit: c.forkPr, prs: [1234] });
   });
 
   it("an ambiguous short hash lists the candidates", async () => {

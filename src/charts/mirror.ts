@@ -26,6 +26,20 @@ function isRemote(url: string): boolean {
 }
 
 /** The mirror's partial-clone filter ("blob:none"), or "" for a full clone. */
+/**
+ * Branches, tags, and GitHub's `refs/pull/<n>/head`: a commit of a PR from a fork is on no branch of
+ * the repository, and without its PR ref the bot could only say "unknown commit" instead of "on PR
+ * #n, not merged yet". A remote without such refs simply fetches none.
+ */
+const REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", "+refs/pull/*/head:refs/pull/*/head"];
+
+async function ensureRefspecs(git: Git): Promise<void> {
+  const have = (await git.run(["config", "--get-all", "remote.origin.fetch"], { okCodes: [1] })).stdout.split("\n");
+  for (const spec of REFSPECS) {
+    if (!have.includes(spec)) await git.run(["config", "--add", "remote.origin.fetch", spec]);
+  }
+}
+
 async function partialCloneFilter(git: Git): Promise<string> {
   return (await git.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] })).stdout.trim();
 }
@@ -129,6 +143,7 @@ export class Mirror {
   async #open(): Promise<void> {
     if (existsSync(join(this.dir, "HEAD"))) {
       this.mode = (await partialCloneFilter(this.git)) ? "blobless" : "full";
+      await ensureRefspecs(this.git);
       return;
     }
     await timeSource("git-clone", () => this.#clone());
@@ -164,8 +179,8 @@ export class Mirror {
       await g.run(["config", "--unset", "remote.origin.partialclonefilter"], { okCodes: [5] });
       await g.run(["config", "--unset", "remote.origin.promisor"], { okCodes: [5] });
     }
-    await g.run(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
-    await g.run(["config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]);
+    await g.run(["config", "--unset-all", "remote.origin.fetch"], { okCodes: [5] });
+    await ensureRefspecs(g);
     // Keep a commit-graph so that rev-list/log stay fast as history grows.
     await g.run(["config", "fetch.writeCommitGraph", "true"]);
     await g.run(["config", "gc.auto", "0"]);

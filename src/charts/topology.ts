@@ -57,13 +57,20 @@ export async function builtFor(ctx: ChartContext, sha: string): Promise<{ built:
   }
   if (!r) {
     const branch = await ctx.mirror.branch();
-    const out = await ctx.mirror.git.out(["for-each-ref", "--contains", sha, "--format=%(refname:strip=2)", "refs/heads"]);
-    const on = out.split("\n").filter(Boolean);
+    const out = await ctx.mirror.git.out(["for-each-ref", "--contains", sha, "--format=%(refname)", "refs/heads", "refs/pull"]);
+    const refs = out.split("\n").filter(Boolean);
+    const on = refs.filter((r) => r.startsWith("refs/heads/")).map((r) => r.slice("refs/heads/".length));
+    const prs = refs
+      .map((r) => /^refs\/pull\/(\d+)\/head$/.exec(r)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a);
+    const where = [...prs.slice(0, 3).map((n) => `PR #${n}`), ...on.slice(0, 3)];
     throw new ShaError(
       "not-merged",
-      `${short(sha)} is not merged into ${branch}${on.length ? ` (it is on ${on.slice(0, 3).join(", ")})` : ""}: there is no chart for it until it is merged.`,
+      `${short(sha)} is not merged into ${branch}${where.length ? ` (it is on ${where.join(", ")})` : ""}: there is no chart for it until it is merged.`,
       [],
-      { commit: sha, branches: on },
+      { commit: sha, branches: on, prs },
     );
   }
   return r;

@@ -313,13 +313,7 @@ export class ChartIndex {
         return { changed: false, status: r.status };
       }
       const t0 = performance.now();
-      const index = parseIndex(r.body);
-      this.parseCount++;
-      this.#parsed = new ParsedIndex(index);
-      this.#body = r.body;
-      this.#etag = r.etag;
-      this.#lastModified = r.lastModified;
-      this.#fetchedAt = at;
+      const index = this.#adopt({ body: r.body, etag: r.etag, lastModified: r.lastModified, fetchedAt: at });
       this.#error = null;
       this.#failedAt = null;
       this.#log.info(
@@ -392,17 +386,23 @@ export class ChartIndex {
     }
     if (!p || typeof p.body !== "string") return;
     try {
-      const index = parseIndex(p.body);
-      this.parseCount++;
-      this.#parsed = new ParsedIndex(index);
-      this.#body = p.body;
-      this.#etag = p.etag;
-      this.#lastModified = p.lastModified;
-      this.#fetchedAt = new Date(p.fetchedAt);
+      this.#adopt({ body: p.body, etag: p.etag, lastModified: p.lastModified, fetchedAt: new Date(p.fetchedAt) });
       this.#log.info({ fetchedAt: p.fetchedAt }, "chart index loaded from the store");
     } catch (e) {
       this.#log.warn({ err: errorText(e) }, "persisted chart index unreadable; ignored");
     }
+  }
+
+  /** Parses a body (fetched or persisted) and makes it the current copy; throws when it is not an index. */
+  #adopt(c: { body: string; etag: string | null; lastModified: string | null; fetchedAt: Date }): RawIndex {
+    const index = parseIndex(c.body);
+    this.parseCount++;
+    this.#parsed = new ParsedIndex(index);
+    this.#body = c.body;
+    this.#etag = c.etag;
+    this.#lastModified = c.lastModified;
+    this.#fetchedAt = c.fetchedAt;
+    return index;
   }
 
   /**

@@ -119,16 +119,16 @@ export function verdictReply(a: VerdictAnswer): Reply {
 
   // A spurious cause failing run after run is not spurious any more.
   const repeat = kind === "spurious" && streak >= 2;
-  let todo: Inline[];
+  let nextStep: Inline[];
   if (repeat) {
-    todo = [
+    nextStep = [
       strong(`the ${ordinal(streak)} run in a row that failed with ${sig?.id}`),
       ": this is no longer a one-off, so do not just re-run. Investigate what keeps failing",
       v.advice ? ` (${oneLine(v.advice, 300)})` : "",
       ".",
     ];
   } else if (kind === "spurious") {
-    todo = [
+    nextStep = [
       "re-run the failed jobs (",
       link(run.url, "run page"),
       ")",
@@ -136,15 +136,15 @@ export function verdictReply(a: VerdictAnswer): Reply {
       v.advice ? `. ${oneLine(v.advice, 300)}` : ".",
     ];
   } else if (kind === "legitimate") {
-    todo = [v.advice ? oneLine(v.advice, 400) : "fix the cause; re-running will fail the same way."];
+    nextStep = [v.advice ? oneLine(v.advice, 400) : "fix the cause; re-running will fail the same way."];
   } else {
-    todo = [
+    nextStep = [
       "I could not classify this failure; read the lines before the failure below",
       v.advice ? ` (${oneLine(v.advice, 200)})` : "",
       ".",
     ];
   }
-  entries.push(["What to do", todo]);
+  entries.push(["What to do", nextStep]);
   entries.push(["Confidence", confidenceText(v.confidence)]);
   blocks.push(fields(entries));
 

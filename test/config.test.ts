@@ -96,6 +96,18 @@ describe("config", () => {
     expect(p).toEqual(["store: environment variable REDIS_PASSWORD is not set"]);
   });
 
+  it("reports every problem at once, naming unset variables where a value is required", () => {
+    const yaml = `${MINIMAL_YAML.replace("store: memory", 'store: "redis://:${REDIS_PASSWORD}@db:6379"')}adapters:
+  slack: { botToken: "\${SLACK_BOT_TOKEN}", appToken: "\${SLACK_APP_TOKEN}" }
+flood: { max: lots }
+`;
+    expect(problems(yaml)).toEqual([
+      "store: environment variable REDIS_PASSWORD is not set",
+      'flood.max: expected number, got string "lots"',
+      "adapters.slack.botToken: environment variable SLACK_BOT_TOKEN is not set (a value is required here)",
+    ]);
+  });
+
   it("reports an unreadable file", () => {
     expect(() => loadConfig("/nonexistent/binderbot.yaml")).toThrow(/cannot read the file: ENOENT/);
   });

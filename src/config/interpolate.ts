@@ -6,16 +6,22 @@
 export interface Interpolated {
   value: unknown;
   errors: Array<{ path: (string | number)[]; message: string }>;
+  /** Values left out because they were exactly one unset `${NAME}`: path → NAME. */
+  unset: Array<{ path: (string | number)[]; name: string }>;
 }
 
 const VAR = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export function interpolate(raw: unknown, env: NodeJS.ProcessEnv): Interpolated {
   const errors: Interpolated["errors"] = [];
+  const unset: Interpolated["unset"] = [];
   const walk = (v: unknown, path: (string | number)[]): unknown => {
     if (typeof v === "string") {
       const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v);
-      if (whole && !env[whole[1] as string]) return undefined;
+      if (whole && !env[whole[1] as string]) {
+        unset.push({ path, name: whole[1] as string });
+        return undefined;
+      }
       return v.replace(VAR, (m, name: string | undefined, def: string | undefined) => {
         if (name === undefined) return "${";
         const val = env[name];
@@ -36,5 +42,5 @@ export function interpolate(raw: unknown, env: NodeJS.ProcessEnv): Interpolated 
     }
     return v;
   };
-  return { value: walk(raw, []), errors };
+  return { value: walk(raw, []), errors, unset };
 }

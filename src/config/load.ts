@@ -55,14 +55,20 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (typeof raw !== "object" || Array.isArray(raw))
     throw new ConfigError(file, ["(top level): expected a mapping of keys (prefix:, charts:, …)"]);
 
+  // Every problem at once: unset variables and schema errors together, so one run of check-config
+  // lists all that must be fixed.
   const interp = interpolate(raw, env);
-  if (interp.errors.length)
-    throw new ConfigError(
-      file,
-      interp.errors.map((e) => `${formatPath(e.path)}: ${e.message}`),
-    );
+  const envProblems = interp.errors.map((e) => `${formatPath(e.path)}: ${e.message}`);
   const parsed = configSchema.safeParse(interp.value, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map(formatIssue));
+  if (!parsed.success) {
+    const unsetAt = new Map(interp.unset.map((u) => [formatPath(u.path), u.name]));
+    const schemaProblems = parsed.error.issues.map((i) => {
+      const name = unsetAt.get(formatPath(i.path));
+      return name ? `${formatPath(i.path)}: environment variable ${name} is not set (a value is required here)` : formatIssue(i);
+    });
+    throw new ConfigError(file, [...envProblems, ...schemaProblems]);
+  }
+  if (envProblems.length) throw new ConfigError(file, envProblems);
   const config = parsed.data;
   const problems = semanticChecks(config);
   if (problems.length) throw new ConfigError(file, problems);

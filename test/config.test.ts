@@ -82,6 +82,11 @@ describe("config", () => {
     ["not a mapping", "- a\n- b\n", "(top level): expected a mapping"],
     ["yaml syntax", "prefix: [unclosed\n", "not valid YAML at line"],
     [
+      "bad cron",
+      `${MINIMAL_YAML}mirrors: { fetchCron: "every ten minutes" }\n`,
+      'mirrors.fetchCron: expected a cron expression such as "*/10 * * * *"',
+    ],
+    [
       "slack socket without app token",
       `${MINIMAL_YAML}adapters: { slack: { botToken: xoxb-1 } }\n`,
       "adapters.slack.appToken: expected an app-level token",

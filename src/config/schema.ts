@@ -1,3 +1,4 @@
+import cron from "node-cron";
 import { z } from "zod";
 
 /** Keys whose values are secrets: never printed, logged or said in chat. */
@@ -117,7 +118,10 @@ export const configSchema = z.strictObject({
   mirrors: z
     .strictObject({
       /** node-cron expression for the background fetch of every mirror in use; "" turns it off. */
-      fetchCron: z.string().default("*/10 * * * *"),
+      fetchCron: z
+        .string()
+        .refine((s) => s === "" || cron.validate(s), 'expected a cron expression such as "*/10 * * * *", or "" for none')
+        .default("*/10 * * * *"),
       /** A question about "the latest" (no ref, a branch) fetches first when the mirror is older than this. */
       maxAgeSeconds: z.number().int().min(0).default(60),
       /** Limit for one clone or fetch. */

@@ -50,6 +50,8 @@ export interface ShaAnswer {
    */
   index: { source: string; fetchedAt: string | null; stale: boolean; error: string | null };
   /** The deploy repository's pin (filled by `answer`; null when not asked for or no deploy repo). */
+  /** Things the person should know about how the answer was found (e.g. GitHub was unreachable). */
+  notes?: string[];
   pin: PinInfo | null;
 }
 

@@ -1,5 +1,5 @@
 import type { UserRef } from "../core/ref.ts";
-import { githubErrorLine } from "../github/client.ts";
+import { githubErrorLine, githubStatus } from "../github/client.ts";
 import { ShaError } from "./answer.ts";
 import { type ChartContext, commitInfo, ensureReady, fetchMirror, freshen, short } from "./context.ts";
 import { isFullSha } from "./git.ts";
@@ -8,7 +8,10 @@ import { isFullSha } from "./git.ts";
  * The commit a user's ref names (undefined: the tip of the default branch), and the PR number when
  * it was asked as a PR.
  */
-export async function resolveRef(ctx: ChartContext, ref: UserRef | undefined): Promise<{ commit: string; pr: number | null }> {
+export async function resolveRef(
+  ctx: ChartContext,
+  ref: UserRef | undefined,
+): Promise<{ commit: string; pr: number | null; note?: string }> {
   await ensureReady(ctx);
   if (!ref) {
     await freshen(ctx);
@@ -16,7 +19,7 @@ export async function resolveRef(ctx: ChartContext, ref: UserRef | undefined): P
   }
   if (ref.kind === "sha") return { commit: await resolveSha(ctx, ref.sha), pr: null };
   if (ref.kind === "branch") return { commit: await resolveBranch(ctx, ref.name), pr: null };
-  return { commit: await resolvePr(ctx, ref.number, ref.repo), pr: ref.number };
+  return { ...(await resolvePr(ctx, ref.number, ref.repo)), pr: ref.number };
 }
 
 /** The one commit a (short) hash names; fetches once when it is unknown, lists the candidates when ambiguous. */
@@ -74,8 +77,11 @@ async function resolveBranch(ctx: ChartContext, name: string): Promise<string> {
   throw new ShaError("unknown-ref", `There is no branch or tag '${name}' in ${ctx.cfg.github}.`);
 }
 
-/** A merged PR's merge commit (through the GitHub API); one clear line when it is not merged. */
-async function resolvePr(ctx: ChartContext, number: number, repo?: string): Promise<string> {
+/**
+ * A merged PR's merge commit (through the GitHub API); one clear line when it is not merged. When
+ * GitHub cannot be asked (down, unreachable, rate-limited), the merge is looked for in the history.
+ */
+async function resolvePr(ctx: ChartContext, number: number, repo?: string): Promise<{ commit: string; note?: string }> {
   const { cfg, mirror } = ctx;
   if (repo && repo.toLowerCase() !== cfg.github.toLowerCase()) {
     throw new ShaError("unknown-ref", `That PR is in ${repo}, but the ${cfg.name} chart is built from ${cfg.github}.`);
@@ -85,7 +91,12 @@ async function resolvePr(ctx: ChartContext, number: number, repo?: string): Prom
   try {
     pr = (await ctx.octokit().pulls.get({ owner, repo: name, pull_number: number })).data;
   } catch (e) {
-    throw new ShaError("github", githubErrorLine(e, `PR #${number} of ${cfg.github}`));
+    const line = githubErrorLine(e, `PR #${number} of ${cfg.github}`);
+    const status = githubStatus(e);
+    if (status === 404 || status === 422) throw new ShaError("github", line);
+    const merge = await mergeInHistory(ctx, number).catch(() => null);
+    if (!merge) throw new ShaError("github", line);
+    return { commit: merge, note: `${line}; found the merge of #${number} in the history instead.` };
   }
   if (!pr.merged || !pr.merge_commit_sha) {
     const closed = pr.state === "closed";
@@ -102,5 +113,28 @@ async function resolvePr(ctx: ChartContext, number: number, repo?: string): Prom
   if (!(await mirror.hasCommit(sha))) {
     throw new ShaError("unknown-ref", `PR #${number} was merged as ${short(sha)}, but that commit is not in ${cfg.github} yet.`);
   }
-  return sha;
+  return { commit: sha };
+}
+
+/**
+ * The default-branch commit that merged PR #n, from its subject: GitHub's "Merge pull request #n from …"
+ * or a squash/rebase merge's "… (#n)". Null when the history has none.
+ */
+export async function mergeInHistory(ctx: ChartContext, number: number): Promise<string | null> {
+  await freshen(ctx).catch(() => {});
+  const subject = new RegExp(`^Merge pull request #${number} from \\S|\\(#${number}\\)$`);
+  const out = await ctx.mirror.git.out([
+    "log",
+    "--first-parent",
+    "--extended-regexp",
+    `--grep=(^Merge pull request #${number} from )|(\\(#${number}\\)$)`,
+    "--format=%H %s",
+    "--end-of-options",
+    await ctx.mirror.tip(),
+  ]);
+  for (const line of out.split("\n")) {
+    const [sha, ...rest] = line.split(" ");
+    if (sha && isFullSha(sha) && subject.test(rest.join(" "))) return sha;
+  }
+  return null;
 }

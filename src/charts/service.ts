@@ -95,6 +95,7 @@ export class ChartService {
     }
     const [resolved, snap] = await Promise.all([resolveRef(ctx, ref), snapshot(ctx)]);
     const answer = await answerFor(ctx, resolved.commit, snap, resolved.pr);
+    if (resolved.note) answer.notes = [...(answer.notes ?? []), resolved.note];
     if (pinP) answer.pin = await pinInfo(pinP, answer, snap, deploy);
     return answer;
   }

@@ -120,6 +120,7 @@ function render(a: ShaAnswer, waiting: boolean, now: Date): Block[] {
   }
   entries.push(["chartpress", a.chartpress]);
   blocks.push(fields(entries));
+  for (const note of a.notes ?? []) blocks.push(para(`Note: ${note}`));
   if (a.pin) {
     const p = a.pin;
     blocks.push(para(`In ${p.repo} ${p.file}, under the ${a.chart} dependency:`));
@@ -166,6 +167,7 @@ function data(a: ShaAnswer, waiter: string | null): Record<string, unknown> {
     mergedAt: a.mergedAt,
     minutesSinceMerge: a.minutesSinceMerge,
     index: a.index,
+    notes: a.notes ?? [],
     waiter,
   };
 }

@@ -23,7 +23,11 @@ describe("the scheduled mirror fetch", () => {
     vi.spyOn(cron, "schedule").mockImplementation(((expr: string, job: () => void) => {
       const entry = { expr, job, stopped: false };
       jobs.push(entry);
-      return { stop: () => void (entry.stopped = true) };
+      return {
+        stop: () => {
+          entry.stopped = true;
+        },
+      };
     }) as unknown as typeof cron.schedule);
 
     const repo = TestRepo.create();

@@ -102,6 +102,7 @@ describe("!binder why on GitHub Actions, end to end against a fake GitHub", () =
       lineExact: true,
       text: WAIT_TIMEOUT,
       job: { name: "deploy (staging)" },
+      step: "Deploy staging", // the step GitHub reports as failed, not the log group's command line
       retrySuggested: true,
       streak: 1,
     });

@@ -89,7 +89,7 @@ export class RunDiagnoser {
       const verdict = diagnose(log.text);
       const line = verdict.line == null ? null : log.lineOffset == null ? null : verdict.line + log.lineOffset;
       const failedStep = job.steps.find((s) => s.conclusion === "failure")?.name ?? null;
-      results.push({ job, log, verdict, line, lineInTail: verdict.line ?? null, step: verdict.step ?? failedStep });
+      results.push({ job, log, verdict, line, lineInTail: verdict.line ?? null, step: failedStep ?? verdict.step });
     }
     results.sort((a, b) => RANK[a.verdict.verdict] - RANK[b.verdict.verdict]);
     return { results, errors };

@@ -328,6 +328,20 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
     expect(texts.filter((t) => t.includes("is published"))).toHaveLength(1);
   });
 
+  it("does not take a configured room with only the bot and one person for a direct chat", async () => {
+    const quiet = hs.createRoom({ creator: ALICE, alias: "#quiet:fake.local", name: "quiet" });
+    await startBot({ rooms: ["#quiet:fake.local"] });
+    hs.say(quiet, ALICE, "morning! anyone seen the staging deploy?"); // chatter, not for the bot
+    const asked = hs.say(quiet, ALICE, "!binder whoami");
+    await replyTo(asked);
+    const texts = hs
+      .events(quiet, BOT)
+      .filter((e) => e.type === "m.room.message")
+      .map((e) => String(e.content.body));
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toContain(`matrix:${ALICE}`);
+  });
+
   it("answers two people who ask the same thing, each in reply to their own question", async () => {
     await startBot({ repeatWindowMs: 30_000 });
     const q1 = hs.say(room, ALICE, "!binder help");

@@ -29,9 +29,20 @@ export class Inbound {
   readonly #dedupe: Dedupe;
   readonly #memberCounts = new Map<string, number>();
   readonly #directRooms = new Set<string>();
+  readonly #isTeamRoom: (roomId: string) => boolean;
 
-  constructor(ctx: MatrixContext, o: { store: Store; now: () => number; maxCatchUpAgeMs?: number | undefined }) {
+  constructor(
+    ctx: MatrixContext,
+    o: {
+      store: Store;
+      now: () => number;
+      maxCatchUpAgeMs?: number | undefined;
+      /** Rooms the config names: team rooms, never taken for direct chats however few are in them. */
+      isTeamRoom?: (roomId: string) => boolean;
+    },
+  ) {
     this.#ctx = ctx;
+    this.#isTeamRoom = o.isTeamRoom ?? (() => false);
     this.#now = o.now;
     this.#maxAgeMs = o.maxCatchUpAgeMs ?? 15 * 60_000;
     this.#dedupe = new Dedupe({
@@ -123,11 +134,15 @@ export class Inbound {
     return body;
   }
 
-  /** A direct chat: marked so (m.direct, is_direct on the invite), or just the bot and one person. */
+  /**
+   * A direct chat: marked so (m.direct, is_direct on the invite), or, for a room the config does not
+   * name, just the bot and one person.
+   */
   async #isDirect(roomId: string): Promise<boolean> {
     if (this.#directRooms.has(roomId)) return true;
     const direct = this.#ctx.client?.getAccountData("m.direct" as never)?.getContent() as Record<string, string[]> | undefined;
     if (direct && Object.values(direct).some((rooms) => Array.isArray(rooms) && rooms.includes(roomId))) return true;
+    if (this.#isTeamRoom(roomId)) return false;
     let count = this.#memberCounts.get(roomId);
     if (count === undefined) {
       try {

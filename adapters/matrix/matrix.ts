@@ -37,7 +37,12 @@ export class MatrixAdapter implements Adapter {
     this.#metrics = opts.metrics;
     const now = opts.now ?? Date.now;
     this.#conn = new MatrixConnection({ ...opts, platform: this.platform }, (ev, live) => this.#onEvent(ev, live));
-    this.#inbound = new Inbound(this.#conn, { store: opts.store, now, maxCatchUpAgeMs: opts.maxCatchUpAgeMs });
+    this.#inbound = new Inbound(this.#conn, {
+      store: opts.store,
+      now,
+      maxCatchUpAgeMs: opts.maxCatchUpAgeMs,
+      isTeamRoom: (roomId) => this.#rooms.joined.includes(roomId),
+    });
     this.#rooms = new Rooms(this.#conn, { rooms: opts.rooms, autojoin: opts.autojoin, roomAlias: opts.roomAlias });
     this.#outbound = new Outbound(this.#conn, { now, repeatWindowMs: opts.repeatWindowMs, sendAttempts: opts.sendAttempts });
     if (!opts.accessToken && !opts.password)

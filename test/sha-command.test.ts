@@ -107,6 +107,21 @@ describe("!binder sha end to end (chat and ask --json)", () => {
     expect(q?.data).toMatchObject({ version: published });
   });
 
+  it("a chart name alone, or before a ref, names the chart; nothing means the tip of the default branch", async () => {
+    const carol = { userId: "carol" }; // a user of its own: flood control counts per user
+    const tip = await say(app, "!binder sha", carol);
+    expect(tip?.ok, tip ? renderPlain(tip) : "").toBe(true);
+    expect(tip?.data).toMatchObject({ chart: "binderhub", commit: c.late });
+    expect((await say(app, "!binder sha binderhub", carol))?.data).toMatchObject({ chart: "binderhub", commit: c.late });
+    expect((await say(app, `!binder sha binderhub ${c.m!.slice(0, 7)}`, carol))?.data).toMatchObject({
+      commit: c.m,
+      version: published,
+    });
+    expect((await say(app, "!binder sha jupyterhub 4e3bafb", carol))?.error).toBe(
+      "There is no chart 'jupyterhub' (configured: binderhub).",
+    );
+  });
+
   it("an unpublished chart: minutes since the merge, the usual delay, and a waiter for this room", async () => {
     const r = await say(app, `!binder sha ${c.late!.slice(0, 8)}`, { room: "deploys", userId: "bob", thread: "t1" });
     expect(r?.ok).toBe(true);

@@ -42,7 +42,7 @@ export const sha: CommandSpec<Services> = {
     let chart = (args.chart as string | undefined) ?? charts[0]!;
     let refText = args.ref as string | undefined;
     // `sha binderhub`: a chart name alone means the tip of its default branch.
-    if (args.chart === undefined && refText !== undefined && charts.includes(refText) && charts.length > 1) {
+    if (args.chart === undefined && refText !== undefined && charts.includes(refText)) {
       chart = refText;
       refText = undefined;
     }

@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const chat = enabledAdapters(loaded.config).filter((a) => a !== "shell");
   // A person typing in the terminal should not have every handled message logged between answers.
   const quiet = chat.length === 0 && Boolean(process.stdin.isTTY);
-  const app = await createApp(loaded, quiet ? { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "warn" } : {});
+  const app = await createApp(loaded, quiet ? { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" } : {});
   const log = app.services.log;
   const { http: httpConfig } = app.services.config;
   // The bot's one HTTP server (health, readiness, metrics, Slack events, webhooks); port 0 = off.

@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import { SECRET_KEYS } from "./config/schema.ts";
 
 export interface LogOptions {
   level: string;
@@ -26,7 +27,7 @@ export function createLogger(opts: LogOptions): Logger {
       level: opts.level,
       base: { name: "binderbot" },
       redact: {
-        paths: ["*.token", "*.accessToken", "*.botToken", "*.appToken", "*.signingSecret", "*.password", "headers.authorization"],
+        paths: [...[...SECRET_KEYS].map((k) => `*.${k}`), "headers.authorization"],
         censor: "***",
       },
       ...(scrub

@@ -138,10 +138,14 @@ describe("dispatcher", () => {
     const r = await say(app, "!binder leak");
     expect(renderPlain(r!)).toBe("token ***");
     log.info({ github: loaded.config.github }, "config");
+    // every key the config treats as secret is censored by key too, even a value the redactor never saw
+    log.info({ hook: { webhookSecret: "whsec_not_in_config", secret: "plain_secret_value" } }, "webhook");
     const all = logs.join("");
     expect(all).toContain("token is ***");
     expect(all).toContain('"token":"***"');
     expect(all).not.toContain("ghp_supersecretvalue123");
+    expect(all).not.toContain("whsec_not_in_config");
+    expect(all).not.toContain("plain_secret_value");
   });
 
   it("denies a privileged command with who may run it, and allows configured users", async () => {

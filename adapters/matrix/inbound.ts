@@ -1,5 +1,6 @@
 import type { MatrixEvent } from "matrix-js-sdk";
 import type { Message } from "../../src/core/message.ts";
+import { escapeRe } from "../../src/core/regex.ts";
 import type { Store } from "../../src/store/store.ts";
 import { Dedupe } from "../common/dedupe.ts";
 import type { MatrixContext } from "./connection.ts";
@@ -155,8 +156,4 @@ export class Inbound {
     }
     return count === 2;
   }
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

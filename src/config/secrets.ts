@@ -1,3 +1,4 @@
+import { escapeRe } from "../core/regex.ts";
 import { SECRET_KEYS } from "./schema.ts";
 
 /** Every secret value in a config: values under secret keys, and passwords inside URLs. */
@@ -23,7 +24,7 @@ function urlPassword(s: string): string | null {
 export function redactor(secrets: Iterable<string>): (text: string) => string {
   const list = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
   if (list.length === 0) return (t) => t;
-  const re = new RegExp(list.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+  const re = new RegExp(list.map(escapeRe).join("|"), "g");
   return (t) => t.replace(re, "***");
 }
 

@@ -1,6 +1,7 @@
 import { bind } from "./args.ts";
 import type { CommandSpec, FlagValue } from "./command.ts";
 import type { Message } from "./message.ts";
+import { escapeRe } from "./regex.ts";
 import type { Registry } from "./registry.ts";
 import { tokenize } from "./tokenize.ts";
 
@@ -27,10 +28,6 @@ export interface ParserOptions {
   prefix: string;
   /** Names the bot answers to when mentioned: "binderbot" matches "@binderbot …", "binderbot: …". */
   names: readonly string[];
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 export class Parser<S> {

@@ -1,4 +1,5 @@
 import type { Octokit } from "@octokit/rest";
+import { clip } from "../core/args.ts";
 import { githubErrorLine, githubStatus } from "../github/client.ts";
 import {
   CiError,
@@ -180,7 +181,7 @@ export class GitHubActionsProvider implements CiProvider {
     const s = idOrUrl.trim();
     if (/^\d{1,20}$/.test(s)) return s;
     const m = RUN_URL.exec(s);
-    if (!m) throw new CiError("bad-input", `'${clip(s)}' is not a GitHub Actions run id or run URL`);
+    if (!m) throw new CiError("bad-input", `'${clip(s, 60)}' is not a GitHub Actions run id or run URL`);
     const repo = `${m[1]}/${m[2]}`;
     if (repo.toLowerCase() !== this.repo.toLowerCase())
       throw new CiError("bad-input", `that run is in ${repo}; I look at the deploys of ${this.repo}`);
@@ -277,10 +278,6 @@ function conclusion(status: string | null, c: string | null): RunConclusion {
 
 function newestFirst(a: CiRun, b: CiRun): number {
   return b.createdAt.localeCompare(a.createdAt) || Number(b.id) - Number(a.id);
-}
-
-function clip(s: string, n = 60): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
 export { RUN_URL as GITHUB_RUN_URL };

@@ -1,3 +1,4 @@
+import { clip } from "../core/args.ts";
 import { timedFetch } from "../metrics.ts";
 import {
   CiError,
@@ -109,7 +110,7 @@ export class TravisProvider implements CiProvider {
     if (/^\d{1,20}$/.test(s)) buildId = s;
     else {
       const m = TRAVIS_URL.exec(s);
-      if (!m) throw new CiError("bad-input", `'${clip(s)}' is not a Travis build id or build/job URL`);
+      if (!m) throw new CiError("bad-input", `'${clip(s, 60)}' is not a Travis build id or build/job URL`);
       const repo = `${m[1]}/${m[2]}`;
       if (repo.toLowerCase() !== this.repo.toLowerCase())
         throw new CiError("bad-input", `that build is in ${repo}; I look at the deploys of ${this.repo}`);
@@ -248,10 +249,6 @@ function webBase(api: string): string {
 
 function slug(repo: string): string {
   return encodeURIComponent(repo);
-}
-
-function clip(s: string, n = 60): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
 export { TRAVIS_URL };

@@ -1,10 +1,10 @@
 import type { MatrixEvent } from "matrix-js-sdk";
 import type { Message } from "../../src/core/message.ts";
-import { escapeRe } from "../../src/core/regex.ts";
 import type { Store } from "../../src/store/store.ts";
 import { Dedupe } from "../common/dedupe.ts";
 import type { MatrixContext } from "./connection.ts";
 import { oneLine } from "./errors.ts";
+import { withoutMention } from "./mention.ts";
 
 type Relation = { rel_type?: string; event_id?: string };
 
@@ -89,7 +89,7 @@ export class Inbound {
       return null;
     }
     const mentioned = this.#mentionsMe(s.content);
-    const text = mentioned ? this.#stripMention(s.content) : (s.content.body as string);
+    const text = mentioned ? withoutMention(s.content, this.#ctx.userId) : (s.content.body as string);
     const addressed = mentioned || (await this.#isDirect(s.roomId));
     const thread = s.rel?.rel_type === "m.thread" && s.rel.event_id ? s.rel.event_id : undefined;
     return {
@@ -109,30 +109,6 @@ export class Inbound {
     if (Array.isArray(mentions?.user_ids) && mentions.user_ids.includes(me)) return true;
     const html = typeof content.formatted_body === "string" ? content.formatted_body : "";
     return html.includes(`matrix.to/#/${me}`) || html.includes(`matrix.to/#/${encodeURIComponent(me)}`);
-  }
-
-  /** "BinderBot: help" (a pill rendered to text) → "help". The pill's text comes from formatted_body. */
-  #stripMention(content: Record<string, unknown>): string {
-    const me = this.#ctx.userId;
-    const body = (content.body as string).trim();
-    const names = [me, me.slice(1).split(":")[0] ?? ""];
-    const html = typeof content.formatted_body === "string" ? content.formatted_body : "";
-    const pill = new RegExp(`<a[^>]+matrix\\.to/#/(?:${escapeRe(me)}|${escapeRe(encodeURIComponent(me))})[^>]*>([^<]*)</a>`).exec(
-      html,
-    );
-    if (pill?.[1])
-      names.unshift(
-        pill[1]
-          .replace(/&amp;/g, "&")
-          .replace(/&lt;/g, "<")
-          .replace(/&gt;/g, ">")
-          .replace(/&quot;/g, '"'),
-      );
-    for (const n of names.filter(Boolean)) {
-      const m = new RegExp(`^@?${escapeRe(n.replace(/^@/, ""))}\\s*[:,]?\\s+`, "i").exec(body);
-      if (m) return body.slice(m[0].length);
-    }
-    return body;
   }
 
   /**

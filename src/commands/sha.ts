@@ -7,18 +7,23 @@ import type { Services } from "../services.ts";
 
 const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|[0-9a-f]{7,40}|<?https?:\/\/github\.com\/[^\s>]+>?)`;
 
-/** Plain questions: "which sha do I use for #395?", "what version is 4e3bafb?", "which chart for 4e3bafb". */
+/**
+ * Plain questions: "which sha do I use for #395?", "what version is 4e3bafb?", "which chart for 4e3bafb".
+ * Matched against the text with its spaces normalised to single spaces (the parser does it). Each
+ * pattern runs in linear time: anchored at both ends, one greedy run that backtracks to the last
+ * "for/of/is…" before the ref, and the keyword checked by a lookahead that commits to the first one.
+ */
 const INTENTS = [
   {
     example: "which sha do I use for #395?",
     pattern: new RegExp(
-      String.raw`^(?:which|what)\b[^?]*?\b(?:sha|hash|version|chart)\b[^?]*?\b(?:for|of|is|from|at)\s+(?:commit\s+|pr\s+|pull request\s+)?${REF}\s*\??\s*$`,
+      String.raw`^(?:which|what)\b(?=[^?]*?\b(?:sha|hash|version|chart)\b)[^?]*\b(?:for|of|is|from|at) (?:commit |pr |pull request )?${REF} ?\??$`,
       "i",
     ),
   },
   {
     example: "which chart 4e3bafb?",
-    pattern: new RegExp(String.raw`^(?:which|what)\s+(?:chart|version|chart version)\s+${REF}\s*\??\s*$`, "i"),
+    pattern: new RegExp(String.raw`^(?:which|what) (?:chart|version|chart version) ${REF} ?\??$`, "i"),
   },
 ];
 

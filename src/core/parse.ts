@@ -8,6 +8,22 @@ import { tokenize } from "./tokenize.ts";
 /** Longest text the parser will look at; chat messages beyond it are refused, not truncated. */
 export const MAX_TEXT = 4000;
 
+/**
+ * Every run of white space, of any kind (no-break, thin, ideographic, line breaks, zero-width
+ * spaces), as one plain space, trimmed. Intent patterns are matched against this, so they can be
+ * written with single spaces and no `\s*` runs that backtrack.
+ */
+export function normaliseSpaces(text: string): string {
+  return text.replace(/[\s\u200b]+/g, " ").trim();
+}
+
+/** `word` without trailing punctuation ("sha?" → "sha"), without a regex that backtracks on "!!!!…". */
+function bareWord(word: string): string {
+  let end = word.length;
+  while (end > 0 && "?!.,:".includes(word[end - 1] as string)) end--;
+  return word.slice(0, end);
+}
+
 export type Parsed<S> =
   /** Not addressed to the bot: say nothing. */
   | { kind: "ignore" }
@@ -65,7 +81,7 @@ export class Parser<S> {
       return { kind: "error", error: `that message is too long for a command (${rest.length} characters; at most ${MAX_TEXT})` };
 
     const firstWord = /^\S+/.exec(rest)?.[0] ?? "";
-    const spec = this.registry.get(firstWord.replace(/[?!.,:]+$/, ""));
+    const spec = this.registry.get(bareWord(firstWord));
     if (spec) {
       const t = tokenize(rest.slice(firstWord.length));
       // "why did the deploy fail?" starts with a command name but is a question: when the words do
@@ -82,8 +98,12 @@ export class Parser<S> {
     return { kind: "unknown", word: firstWord, suggestions: this.registry.suggest(firstWord) };
   }
 
-  /** Plain questions ("which sha do I use for #395?") mapped to commands by their declared intents. */
-  intent(text: string): Parsed<S> | null {
+  /**
+   * Plain questions ("which sha do I use for #395?") mapped to commands by their declared intents,
+   * matched against the text with its spaces normalised (see normaliseSpaces).
+   */
+  intent(raw: string): Parsed<S> | null {
+    const text = normaliseSpaces(raw);
     for (const spec of this.registry.all()) {
       for (const intent of spec.intents ?? []) {
         const m = text.match(intent.pattern);

@@ -86,7 +86,8 @@ export class RunDiagnoser {
         }
         throw err;
       }
-      const verdict = diagnose(log.text);
+      // The CI says this job failed: the verdict is never "success", whatever the log shows.
+      const verdict = diagnose(log.text, undefined, { failed: true });
       const line = verdict.line == null ? null : log.lineOffset == null ? null : verdict.line + log.lineOffset;
       const failedStep = job.steps.find((s) => s.conclusion === "failure")?.name ?? null;
       results.push({ job, log, verdict, line, lineInTail: verdict.line ?? null, step: failedStep ?? verdict.step });

@@ -5,10 +5,12 @@
  *  3. the first failure marker (##[error], Travis "The command … exited with N.", …) freezes the failing step;
  *  4. after the marker only the targets of "defers to" overrides are looked for (diagnostic steps print them);
  *  5. at the end: scan the failing step backwards from the marker, skip noise, apply overrides.
- * No marker: success when a success line is seen, else the tail of the log is scanned the same way.
+ * No marker: a success only on run-level evidence (Travis "Done. Your build exited with 0."; GitHub Actions: a
+ * last step that printed no error left unrecovered), and never when the caller knows the job failed. Otherwise
+ * the last step (or the log's tail) is scanned the same way, else "unknown" with the suspicious lines.
  */
 import { hasGhaTimestamp, LineSplitter, normalizeLine } from "./normalize.ts";
-import { type Category, type CiSystem, loadSignatures, type Signature, type Signatures } from "./signatures.ts";
+import { type Category, type CiSystem, type LinePattern, loadSignatures, type Signature, type Signatures } from "./signatures.ts";
 import type { Verdict } from "./verdict.ts";
 
 /** Lines of the failing step kept before the marker (and of the log's tail when there is no marker). */
@@ -16,6 +18,14 @@ export const WINDOW = 5000;
 /** Lines shown as context of an "unknown" verdict. */
 const CONTEXT_LINES = 12;
 const MAX_DEFER_DEPTH = 4;
+
+export interface DiagnoseOptions {
+  /**
+   * The CI reports this job failed (the API's conclusion is ground truth): the verdict is never "success",
+   * whatever the log says.
+   */
+  failed?: boolean;
+}
 
 interface Line {
   n: number;
@@ -65,10 +75,17 @@ export class Diagnoser {
   private marker: (Line & { id: string; captures: Record<string, string> }) | null = null;
   private region: Line[] = [];
   private lastSuccess: Line | null = null;
+  /** Run-level success evidence (Travis "Done. Your build exited with 0."), before or after a marker. */
+  private passed: Line | null = null;
+  /** The last step before the job's own steps ended (GitHub Actions "Post job cleanup."), when seen. */
+  private lastStep: { lines: Line[]; name: string | null } | null = null;
   private readonly deferTargets: Signature[];
   private readonly after = new Map<string, Hit>();
 
-  constructor(private readonly sigs: Signatures) {
+  constructor(
+    private readonly sigs: Signatures,
+    private readonly opts: DiagnoseOptions = {},
+  ) {
     const ids = new Set(sigs.signatures.flatMap((s) => s.defersTo));
     this.deferTargets = sigs.signatures.filter((s) => ids.has(s.id));
   }
@@ -83,13 +100,17 @@ export class Diagnoser {
     const norm = normalizeLine(raw);
     const line: Line = { n, text: norm.text };
     if (this.marker) {
+      if (line.text !== "" && this.matchesAny(this.sigs.passed, line.text)) this.passed = line;
       this.afterMarker(line);
       return;
     }
     this.push(line);
     if (norm.text === "" && norm.segments.length === 0) return;
+    if (this.lastStep === null && this.matchesAny(this.sigs.jobEnd, line.text)) {
+      this.lastStep = { lines: this.linesFrom(this.stepStart).slice(0, -1), name: this.stepName };
+    }
     for (const step of this.sigs.steps) {
-      if (step.system !== null && this.system !== null && step.system !== this.system) continue;
+      if (!this.applies(step)) continue;
       for (const seg of norm.segments) {
         const m = step.regex.exec(seg);
         if (m) {
@@ -99,7 +120,7 @@ export class Diagnoser {
       }
     }
     for (const mk of this.sigs.markers) {
-      if (mk.system !== null && this.system !== null && mk.system !== this.system) continue;
+      if (!this.applies(mk)) continue;
       const m = mk.regex.exec(line.text);
       if (m) {
         const captures = captureGroups(m);
@@ -110,12 +131,17 @@ export class Diagnoser {
         return;
       }
     }
-    for (const s of this.sigs.success) {
-      if (s.regex.test(line.text)) {
-        this.lastSuccess = line;
-        break;
-      }
-    }
+    if (this.matchesAny(this.sigs.success, line.text)) this.lastSuccess = line;
+    if (this.matchesAny(this.sigs.passed, line.text)) this.passed = line;
+  }
+
+  private applies(p: LinePattern): boolean {
+    return p.system === null || this.system === null || p.system === this.system;
+  }
+
+  private matchesAny(patterns: LinePattern[], text: string): boolean {
+    for (const p of patterns) if (this.applies(p) && p.regex.test(text)) return true;
+    return false;
   }
 
   private push(line: Line): void {
@@ -141,24 +167,56 @@ export class Diagnoser {
   }
 
   finish(): Verdict {
-    if (this.marker) return this.failure(this.region, this.marker);
-    if (this.lastSuccess) {
-      return this.verdict("success", null, {
-        line: this.lastSuccess,
-        advice: "The run passed: nothing to fix.",
-        confidence: 0.9,
-      });
+    const knownFailed = this.opts.failed === true;
+    // Travis ran on after a failure that did not fail the build (after_script): the run passed.
+    if (this.marker && !(this.passed && this.passed.n > this.marker.n && !knownFailed)) {
+      return this.failure(this.region, this.marker);
+    }
+    if (this.marker) return this.success(this.passed);
+    // No failure marker: which step ran last, and did it print errors that nothing recovered from?
+    const last = this.lastStep ?? { lines: this.linesFrom(this.stepStart), name: this.stepName };
+    const suspicious = this.unrecoveredErrors(last.lines);
+    const runPassed = this.system === "gha" ? suspicious.length === 0 : this.passed !== null;
+    if (runPassed && !knownFailed) return this.success(this.passed ?? this.lastSuccess);
+    if (suspicious.length > 0) {
+      // GitHub Actions steps that fail without ##[error] (a Docker action's entrypoint printing its error).
+      this.stepName = last.name;
+      const hit = this.scan(last.lines, last.lines.length - 1);
+      if (hit) return this.fromHit(hit, 0.8);
+      return this.unknown(suspicious, null);
     }
     const tail = this.linesFrom(1);
     const hit = this.scan(tail, tail.length - 1);
     if (hit) return this.fromHit(hit, 0.6);
-    if (
-      this.system !== null &&
-      tail.some((l) => /^Cleaning up orphan processes|^Done\. Your build exited with 0\./.test(l.text))
-    ) {
-      return this.verdict("success", null, { line: null, advice: "The run shows no failure.", confidence: 0.6 });
-    }
     return this.unknown(tail, null);
+  }
+
+  private success(line: Line | null): Verdict {
+    return this.verdict("success", null, {
+      line: line ?? this.lastSuccess,
+      advice: "The run passed: nothing to fix.",
+      confidence: this.passed || this.system === "gha" ? 0.9 : 0.6,
+    });
+  }
+
+  /**
+   * Lines of a step that show an error (`error:`, `fatal:` …, or a known failure signature) and that no
+   * later success line of the step followed (a retry that worked).
+   */
+  private unrecoveredErrors(lines: Line[]): Line[] {
+    const errors: Line[] = [];
+    for (const l of lines) {
+      if (l.text === "") continue;
+      if (this.isSuspicious(l)) errors.push(l);
+      else if (errors.length > 0 && this.matchesAny(this.sigs.success, l.text)) errors.length = 0;
+    }
+    return errors;
+  }
+
+  private isSuspicious(l: Line): boolean {
+    if (this.matchesAny(this.sigs.errors, l.text)) return true;
+    const hit = firstMatch(this.sigs.signatures, l);
+    return hit !== null && hit.category !== "noise";
   }
 
   private failure(region: Line[], marker: Line): Verdict {
@@ -247,12 +305,18 @@ export class Diagnoser {
     });
   }
 
+  /** Context of an unknown verdict: the suspicious lines of the step first, then its last lines. */
   private unknown(lines: Line[], marker: Line | null): Verdict {
-    const context = lines
-      .filter((l) => l.text.trim() !== "")
-      .slice(-CONTEXT_LINES)
-      .map((l) => l.text);
-    const where = marker ? `before line ${marker.n} ("${marker.text}")` : "at the end of the log";
+    const shown = lines.filter((l) => l.text.trim() !== "");
+    const suspicious = shown.filter((l) => this.isSuspicious(l)).slice(-CONTEXT_LINES / 2);
+    const keep = new Set(suspicious.map((l) => l.n));
+    for (let i = shown.length - 1; i >= 0 && keep.size < CONTEXT_LINES; i--) keep.add(shown[i]!.n);
+    const context = shown.filter((l) => keep.has(l.n)).map((l) => l.text);
+    const where = marker
+      ? `before line ${marker.n} ("${marker.text}")`
+      : this.opts.failed
+        ? "at the end of the log (the CI reports this job failed, but its log shows no failure marker)"
+        : "at the end of the log";
     return this.verdict("unknown", null, {
       line: null,
       advice:
@@ -290,8 +354,8 @@ export class Diagnoser {
 }
 
 /** Classify a whole log held in memory. */
-export function diagnose(text: string, sigs: Signatures = loadSignatures()): Verdict {
-  const d = new Diagnoser(sigs);
+export function diagnose(text: string, sigs: Signatures = loadSignatures(), opts: DiagnoseOptions = {}): Verdict {
+  const d = new Diagnoser(sigs, opts);
   const splitter = new LineSplitter((raw) => d.line(raw));
   splitter.push(text);
   splitter.end();
@@ -302,8 +366,9 @@ export function diagnose(text: string, sigs: Signatures = loadSignatures()): Ver
 export async function diagnoseStream(
   input: AsyncIterable<string | Buffer> | NodeJS.ReadableStream,
   sigs: Signatures = loadSignatures(),
+  opts: DiagnoseOptions = {},
 ): Promise<Verdict> {
-  const d = new Diagnoser(sigs);
+  const d = new Diagnoser(sigs, opts);
   const splitter = new LineSplitter((raw) => d.line(raw));
   const decoder = new TextDecoder("utf-8");
   for await (const chunk of input as AsyncIterable<string | Buffer | Uint8Array>) {

@@ -48,8 +48,14 @@ export interface Signatures {
   steps: LinePattern[];
   /** Failure markers: the first one ends the search window. */
   markers: LinePattern[];
-  /** Lines that show a passing deploy; the last one is the decisive line of a "success". */
+  /** Lines that show a step passed (never enough for a success); the last one is a success's decisive line. */
   success: LinePattern[];
+  /** Run-level evidence that the whole job passed (Travis "Done. Your build exited with 0."). */
+  passed: LinePattern[];
+  /** Lines after the job's own steps (GitHub Actions post-job cleanup): the step before them is the last one. */
+  jobEnd: LinePattern[];
+  /** Lines that show an error; printed in the last step and not followed by a success line, the job failed. */
+  errors: LinePattern[];
   signatures: Signature[];
   byId: Map<string, Signature>;
 }
@@ -145,6 +151,9 @@ export function parseSignatures(text: string, file = "<signatures>"): Signatures
   const steps = linePatterns(doc, "steps", problems);
   const markers = linePatterns(doc, "markers", problems);
   const success = linePatterns(doc, "success", problems);
+  const passed = linePatterns(doc, "passed", problems);
+  const jobEnd = linePatterns(doc, "job_end", problems);
+  const errors = linePatterns(doc, "errors", problems);
   if (markers.length === 0 && problems.length === 0) problems.push("markers: at least one failure marker is needed");
 
   const signatures: Signature[] = [];
@@ -221,7 +230,7 @@ export function parseSignatures(text: string, file = "<signatures>"): Signatures
   for (const [where, key, ids] of deferrals)
     for (const target of ids) if (!byId.has(target)) problems.push(`${where}: ${key} names unknown id ${target}`);
   if (problems.length > 0) throw new SignaturesError(file, problems);
-  return { file, steps, markers, success, signatures, byId };
+  return { file, steps, markers, success, passed, jobEnd, errors, signatures, byId };
 }
 
 const cache = new Map<string, Signatures>();

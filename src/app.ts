@@ -72,6 +72,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     loaded,
     redact,
     async close() {
+      await bot.close(); // follow-ups and long operations end before the store they write to
       charts?.close();
       await store.close();
       log.flush?.();

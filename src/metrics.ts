@@ -112,10 +112,10 @@ export function setOutboxSize(n: number): void {
 
 /** Wraps the bot's handler so every message, reply and crash is counted; behaviour is unchanged. */
 export function countingHandler(handler: MessageHandler, m: Metrics = metrics): MessageHandler {
-  return async (msg) => {
+  return async (msg, outlet) => {
     m.messages.inc({ platform: msg.platform });
     try {
-      const reply = await handler(msg);
+      const reply = await handler(msg, outlet);
       if (reply) m.commands.inc({ platform: msg.platform, command: reply.command ?? "", outcome: reply.ok ? "ok" : "fail" });
       return reply;
     } catch (err) {

@@ -3,7 +3,7 @@ import "./sdk-logger.ts";
 
 import type { MatrixEvent } from "matrix-js-sdk";
 import type { Logger } from "pino";
-import type { Adapter, AdapterStatus, MessageHandler } from "../../src/core/adapter.ts";
+import { type Adapter, type AdapterStatus, answering, type MessageHandler, type Posted } from "../../src/core/adapter.ts";
 import type { Reply } from "../../src/core/reply.ts";
 import { MatrixConnection } from "./connection.ts";
 import { oneLine } from "./errors.ts";
@@ -74,9 +74,16 @@ export class MatrixAdapter implements Adapter {
     return this.#rooms.resolve(room);
   }
 
-  async send(room: string, reply: Reply): Promise<void> {
+  async send(room: string, reply: Reply): Promise<Posted> {
     const roomId = await this.resolveRoom(room);
-    await this.#outbound.post(roomId, reply, reply.thread ? { thread: reply.thread } : {});
+    const id = await this.#outbound.post(roomId, reply, reply.thread ? { thread: reply.thread } : {});
+    return { room: roomId, id, ...(reply.thread ? { thread: reply.thread } : {}) };
+  }
+
+  /** Edits a posted notice in place (an m.replace event); the edit keeps the original's id for later edits. */
+  async update(posted: Posted, reply: Reply): Promise<Posted> {
+    await this.#outbound.edit(posted.room, posted.id, reply);
+    return posted;
   }
 
   async stop(): Promise<void> {
@@ -101,17 +108,20 @@ export class MatrixAdapter implements Adapter {
 
   /** Asks the bot and posts its reply in the room (in the thread, if asked in one), as a reply to the question. */
   async #answer(s: Spoken): Promise<void> {
+    const { outlet, done } = answering(this);
     try {
       const msg = await this.#inbound.toMessage(s);
       const handler = this.#handler;
       if (!msg || !handler) return;
-      const reply = await handler(msg);
+      const reply = await handler(msg, outlet);
       if (!reply) return;
       const thread = reply.thread ?? msg.thread;
       await this.#outbound.post(s.roomId, reply, { inReplyTo: s.eventId, ...(thread ? { thread } : {}) });
     } catch (err) {
       this.#metrics?.error(this.platform, "send");
       this.#log.error({ eventId: s.eventId, roomId: s.roomId, err: oneLine(err) }, `${this.platform}: could not answer`);
+    } finally {
+      done();
     }
   }
 }

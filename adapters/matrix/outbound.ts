@@ -5,7 +5,7 @@ import { renderMarkdown } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
 import { retry } from "../common/backoff.ts";
 import type { MatrixContext } from "./connection.ts";
-import { noticeContent } from "./render.ts";
+import { editContent, noticeContent } from "./render.ts";
 
 /**
  * Posting replies as m.notice. Every attempt of one send uses the same transaction id, so the
@@ -17,7 +17,7 @@ export class Outbound {
   readonly #now: () => number;
   readonly #repeatWindowMs: number;
   readonly #attempts: number;
-  readonly #lastSent = new Map<string, { text: string; at: number }>();
+  readonly #lastSent = new Map<string, { text: string; at: number; eventId?: string }>();
   #txnSeq = 0;
 
   constructor(
@@ -30,7 +30,8 @@ export class Outbound {
     this.#attempts = o.sendAttempts ?? 5;
   }
 
-  async post(roomId: string, reply: Reply, rel: { inReplyTo?: string; thread?: string }): Promise<void> {
+  /** Posts a reply; returns its event id (the earlier one's, when the same text was not posted twice). */
+  async post(roomId: string, reply: Reply, rel: { inReplyTo?: string; thread?: string }): Promise<string> {
     const content = noticeContent(reply, rel);
     const text = renderMarkdown(reply);
     // "Twice in a row" is per conversation: the same room and thread, answering the same event (or
@@ -40,19 +41,34 @@ export class Outbound {
     const now = this.#now();
     if (last && last.text === text && now - last.at < this.#repeatWindowMs) {
       this.#ctx.log.info({ roomId }, `${this.#ctx.platform}: not posting the same text twice in a row`);
-      return;
+      return last.eventId ?? "";
     }
-    this.#lastSent.set(key, { text, at: now });
+    const sent: { text: string; at: number; eventId?: string } = { text, at: now };
+    this.#lastSent.set(key, sent);
     if (this.#lastSent.size > 1000) this.#lastSent.delete(this.#lastSent.keys().next().value as string);
-    const api = this.#ctx.api();
-    // One transaction id for every attempt: the homeserver deduplicates a retried PUT.
-    const txnId = `bb${now.toString(36)}.${++this.#txnSeq}`;
-    const path = `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${encodeURIComponent(txnId)}`;
     try {
-      await retry(() => api.http.authedRequest(Method.Put, path, undefined, content), this.#ctx.retry(this.#attempts));
+      sent.eventId = await this.#put(roomId, content);
+      return sent.eventId;
     } catch (err) {
       this.#lastSent.delete(key);
       throw err;
     }
+  }
+
+  /** Edits a notice the bot posted (m.replace); returns the edit's event id. */
+  edit(roomId: string, eventId: string, reply: Reply): Promise<string> {
+    return this.#put(roomId, editContent(reply, eventId));
+  }
+
+  async #put(roomId: string, content: Record<string, unknown>): Promise<string> {
+    const api = this.#ctx.api();
+    // One transaction id for every attempt: the homeserver deduplicates a retried PUT.
+    const txnId = `bb${this.#now().toString(36)}.${++this.#txnSeq}`;
+    const path = `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${encodeURIComponent(txnId)}`;
+    const res = await retry(
+      () => api.http.authedRequest<{ event_id: string }>(Method.Put, path, undefined, content),
+      this.#ctx.retry(this.#attempts),
+    );
+    return res.event_id;
   }
 }

@@ -74,3 +74,18 @@ export function noticeContent(reply: Reply, rel: MatrixRelation = {}): Record<st
   }
   return content;
 }
+
+/**
+ * An edit (m.replace) of a notice the bot posted: the new content in `m.new_content`, and a `* `
+ * fallback for clients that do not apply edits. The edit keeps the original's place and thread.
+ */
+export function editContent(reply: Reply, eventId: string): Record<string, unknown> {
+  const { "m.relates_to": _rel, ...fresh } = noticeContent(reply);
+  return {
+    ...fresh,
+    body: `* ${fresh.body as string}`,
+    formatted_body: `* ${fresh.formatted_body as string}`,
+    "m.new_content": fresh,
+    "m.relates_to": { rel_type: "m.replace", event_id: eventId },
+  };
+}

@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import type { Adapter, AdapterStatus, MessageHandler } from "../../src/core/adapter.ts";
+import { type Adapter, type AdapterStatus, answering, type MessageHandler, type Posted } from "../../src/core/adapter.ts";
 import { renderPlain } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
 
@@ -24,6 +24,10 @@ export class ShellAdapter implements Adapter {
   readonly #interactive: boolean;
   #rl: Interface | null = null;
   #seq = 0;
+  /** Messages printed so far: the id of a Posted in the terminal. */
+  #printed = 0;
+  /** A line is being answered (the prompt comes back after the answer). */
+  #busy = false;
   #resolveClosed!: () => void;
   readonly #closed = new Promise<void>((resolve) => {
     this.#resolveClosed = resolve;
@@ -60,15 +64,22 @@ export class ShellAdapter implements Adapter {
       this.#lastActivity = Date.now();
       queue = queue.then(async () => {
         if (line.trim() !== "") {
-          const reply = await handler({
-            platform: this.platform,
-            room: "terminal",
-            userId: this.#userId,
-            text: line,
-            eventId: `shell-${process.pid}-${++this.#seq}`,
-            addressed: true,
-          }).catch((err: unknown) => ({ ok: false, blocks: [], error: String(err) }) as Reply);
+          this.#busy = true;
+          const { outlet, done } = answering(this);
+          const reply = await handler(
+            {
+              platform: this.platform,
+              room: "terminal",
+              userId: this.#userId,
+              text: line,
+              eventId: `shell-${process.pid}-${++this.#seq}`,
+              addressed: true,
+            },
+            outlet,
+          ).catch((err: unknown) => ({ ok: false, blocks: [], error: String(err) }) as Reply);
           if (reply) this.#print(reply);
+          this.#busy = false;
+          done();
         }
         if (this.#interactive) rl.prompt();
       });
@@ -78,13 +89,26 @@ export class ShellAdapter implements Adapter {
     });
   }
 
-  async send(_room: string, reply: Reply): Promise<void> {
-    this.#print(reply);
+  async send(room: string, reply: Reply): Promise<Posted> {
+    return { room, id: this.#printLater(reply) };
   }
 
-  #print(reply: Reply): void {
+  /** A terminal cannot edit what it printed: the new text is printed as a new line. */
+  async update(posted: Posted, reply: Reply): Promise<Posted> {
+    return { room: posted.room, id: this.#printLater(reply) };
+  }
+
+  /** Prints something said besides an answer; between questions the prompt is shown again after it. */
+  #printLater(reply: Reply): string {
+    const id = this.#print(reply);
+    if (this.#interactive && !this.#busy) this.#rl?.prompt(true);
+    return id;
+  }
+
+  #print(reply: Reply): string {
     const text = renderPlain(reply) || reply.error || "";
     this.#output.write(`${text}\n`);
+    return String(++this.#printed);
   }
 
   async stop(): Promise<void> {

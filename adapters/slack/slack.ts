@@ -3,7 +3,7 @@ import { App, type Logger as SlackLogger, SocketModeReceiver, webApi } from "@sl
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { slackSchema } from "../../src/config/schema.ts";
-import type { Adapter, AdapterStatus, MessageHandler } from "../../src/core/adapter.ts";
+import { type Adapter, type AdapterStatus, answering, type MessageHandler, type Posted } from "../../src/core/adapter.ts";
 import type { Reply } from "../../src/core/reply.ts";
 import type { HttpServer } from "../../src/http/server.ts";
 import type { Metrics } from "../../src/metrics.ts";
@@ -215,30 +215,54 @@ export class SlackAdapter implements Adapter {
     if (!handler) return;
     const msg = await this.#inbound.toMessage(kind, event, body, this.#botUserId);
     if (!msg) return;
-    let reply: Reply | null;
+    const { outlet, done } = answering(this);
     try {
-      reply = await handler(msg);
-    } catch (err) {
-      this.#log.error({ err: describe(err), eventId: msg.eventId }, "slack message handler failed");
-      return;
+      let reply: Reply | null;
+      try {
+        reply = await handler(msg, outlet);
+      } catch (err) {
+        this.#log.error({ err: describe(err), eventId: msg.eventId }, "slack message handler failed");
+        return;
+      }
+      if (reply) await this.#post(msg.room, reply, msg.eventId).catch(() => undefined); // logged and counted in #post
+    } finally {
+      done();
     }
-    if (reply) await this.#post(msg.room, reply, msg.eventId);
   }
 
-  async #post(channel: string, reply: Reply, eventId?: string): Promise<void> {
-    const app = this.#app;
-    if (!app) throw new Error("slack adapter is not started");
+  #client(): App["client"] {
+    if (!this.#app) throw new Error("slack adapter is not started");
+    return this.#app.client;
+  }
+
+  async #post(channel: string, reply: Reply, eventId?: string): Promise<Posted> {
+    const client = this.#client();
+    const rendered = renderSlack(reply);
     try {
-      await app.client.chat.postMessage({ channel, ...renderSlack(reply), unfurl_links: false, unfurl_media: false });
+      const r = await client.chat.postMessage({ channel, ...rendered, unfurl_links: false, unfurl_media: false });
+      return { room: r.channel ?? channel, id: r.ts ?? "", ...(rendered.thread_ts ? { thread: rendered.thread_ts } : {}) };
     } catch (err) {
       this.#log.error({ err: describe(err), channel, eventId }, "slack chat.postMessage failed");
       this.#opts.metrics?.error("slack", "send");
-      if (!eventId) throw err;
+      throw err;
     }
   }
 
-  async send(room: string, reply: Reply): Promise<void> {
-    await this.#post(room, reply);
+  async send(room: string, reply: Reply): Promise<Posted> {
+    return this.#post(room, reply);
+  }
+
+  /** Edits a posted message in place (chat.update); it stays where it was, in its thread. */
+  async update(posted: Posted, reply: Reply): Promise<Posted> {
+    const { thread_ts: _thread, ...rendered } = renderSlack(reply);
+    try {
+      await this.#client().chat.update({ channel: posted.room, ts: posted.id, ...rendered });
+      return posted;
+    } catch (err) {
+      this.#log.error({ err: describe(err), channel: posted.room }, "slack chat.update failed");
+      this.#opts.metrics?.error("slack", "send");
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {

@@ -2,13 +2,17 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createApp } from "../app.ts";
 import { configPath, loadConfig } from "../config/load.ts";
+import { answering } from "../core/adapter.ts";
 import { renderPlain } from "../core/render.ts";
 import type { Reply } from "../core/reply.ts";
 import { UsageError } from "./usage-error.ts";
 
-export const ASK_USAGE = "usage: binderbot ask [--config FILE] [--as PLATFORM:USERID] [--json] [TEXT ...]";
+export const ASK_USAGE = "usage: binderbot ask [--config FILE] [--as PLATFORM:USERID] [--json] [--follow] [TEXT ...]";
 
-/** One JSON line per input: the contract other tools rely on. */
+/**
+ * One JSON line per input: the contract other tools rely on. A command that says more than its
+ * answer (progress, an edit, with --follow its follow-ups) adds lines with `said: "send" | "update"`.
+ */
 export interface AskResult {
   input: string;
   command: string | null;
@@ -16,6 +20,7 @@ export interface AskResult {
   text: string;
   data: Record<string, unknown> | null;
   error: string | null;
+  said?: "send" | "update";
 }
 
 export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }): Promise<number> {
@@ -36,19 +41,8 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
   loaded.config.flood = { ...loaded.config.flood, max: 0 };
   const app = await createApp(loaded, { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" });
   let seq = 0;
-  const answer = async (input: string): Promise<void> => {
-    let reply: Reply | null;
-    try {
-      reply = await app.bot.handle({
-        platform,
-        room: "ask",
-        userId,
-        text: input,
-        eventId: `ask-${process.pid}-${++seq}`,
-      });
-    } catch (err) {
-      reply = { ok: false, blocks: [], error: app.redact(String((err as Error)?.message ?? err)), command: null };
-    }
+  let printed = 0;
+  const print = (input: string, reply: Reply | null, said?: "send" | "update"): string => {
     const result: AskResult = {
       input,
       command: reply?.command ?? null,
@@ -56,8 +50,30 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
       text: reply ? renderPlain(reply) : "",
       data: reply?.data ?? null,
       error: reply?.error ?? null,
+      ...(said ? { said } : {}),
     };
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.text || result.error || ""}\n`);
+    return String(++printed);
+  };
+  const answer = async (input: string): Promise<void> => {
+    // What a command says besides its answer is printed as further lines; it cannot be edited, so an
+    // update is a new line. Without --follow, nothing is waited for after the last answer.
+    const { outlet, done } = answering({
+      lasting: values.follow === true,
+      send: async (room, reply) => ({ room, id: print(input, reply, "send") }),
+      update: async (posted, reply) => ({ room: posted.room, id: print(input, reply, "update") }),
+    });
+    let reply: Reply | null;
+    try {
+      reply = await app.bot.handle(
+        { platform, room: "ask", userId, text: input, eventId: `ask-${process.pid}-${++seq}` },
+        outlet,
+      );
+    } catch (err) {
+      reply = { ok: false, blocks: [], error: app.redact(String((err as Error)?.message ?? err)), command: null };
+    }
+    print(input, reply);
+    done();
   };
   try {
     if (positionals.length > 0) {
@@ -66,6 +82,7 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
       const rl = createInterface({ input: io.stdin, terminal: false });
       for await (const line of rl) if (line.trim() !== "") await answer(line);
     }
+    if (values.follow) await app.bot.idle();
   } finally {
     await app.close();
   }
@@ -81,6 +98,7 @@ function parseOpts(argv: string[]) {
       config: { type: "string", short: "c" },
       as: { type: "string" },
       json: { type: "boolean" },
+      follow: { type: "boolean" },
     },
   });
 }

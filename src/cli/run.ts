@@ -66,8 +66,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const shell = adapters.find((a) => a.platform === "shell") as ShellAdapter | undefined;
   if (shell && adapters.length === 1) {
-    // Alone in the terminal: the session ends with its input.
-    await Promise.race([shell.closed, new Promise<void>((r) => process.once("beforeExit", () => r()))]);
+    // Alone in the terminal: the session ends with its input, once what commands said they would
+    // follow (a retried run) has been said; Ctrl-C ends it at once.
+    await Promise.race([
+      shell.closed.then(() => app.bot.idle()),
+      new Promise<void>((r) => process.once("beforeExit", () => r())),
+      done,
+    ]);
     await stop("input closed");
     return 0;
   }

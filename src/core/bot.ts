@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { AccessPolicy } from "./access.ts";
+import type { Outlet, Posted } from "./adapter.ts";
 import { bind, clip } from "./args.ts";
 import type { CommandSpec, FlagValue } from "./command.ts";
 import { FloodControl, type FloodOptions } from "./flood.ts";
@@ -30,6 +31,9 @@ export class Bot<S> {
   readonly parser: Parser<S>;
   readonly #flood: FloodControl;
   readonly #redact: (text: string) => string;
+  /** Work commands run after their answer (`ctx.later`), until it ends or the bot closes. */
+  readonly #later = new Set<Promise<void>>();
+  readonly #closing = new AbortController();
 
   constructor(readonly opts: BotOptions<S>) {
     this.parser = new Parser(opts.registry, { prefix: opts.prefix, names: opts.names });
@@ -42,7 +46,7 @@ export class Bot<S> {
   }
 
   /** Answers one message; null means say nothing (not addressed, or flood silence). */
-  async handle(msg: Message): Promise<Reply | null> {
+  async handle(msg: Message, outlet?: Outlet): Promise<Reply | null> {
     const started = performance.now();
     const parsed = this.parser.parse(msg);
     if (parsed.kind === "ignore") return null;
@@ -79,7 +83,7 @@ export class Bot<S> {
         }
         case "command":
           command = parsed.spec.name;
-          reply = await this.#run(parsed.spec, parsed.tokens, parsed.flags, msg, log);
+          reply = await this.#run(parsed.spec, parsed.tokens, parsed.flags, msg, log, outlet ?? NO_OUTLET);
           break;
       }
     }
@@ -97,6 +101,7 @@ export class Bot<S> {
     implied: Record<string, FlagValue> | undefined,
     msg: Message,
     log: Logger,
+    outlet: Outlet,
   ): Promise<Reply> {
     const access = this.opts.access.check(spec, msg);
     if (!access.allowed) return fail(access.why);
@@ -111,6 +116,10 @@ export class Bot<S> {
           log: log.child({ command: spec.name }),
           prefix: this.prefix,
           specs: this.opts.registry.all(),
+          send: (reply) => outlet.send(msg.room, this.#finish(reply, spec.name, msg)),
+          update: (posted, reply) => outlet.update(posted, this.#finish(reply, spec.name, msg)),
+          later: (work) => this.#startLater(work, outlet, log.child({ command: spec.name, later: true })),
+          lasting: outlet.lasting ?? true,
         },
         bound.invocation,
       );
@@ -119,6 +128,35 @@ export class Bot<S> {
       const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
       return fail(`'${spec.name}' failed: ${clip(why ?? "unknown error", 300)}`);
     }
+  }
+
+  #startLater(work: (signal: AbortSignal) => Promise<void>, outlet: Outlet, log: Logger): void {
+    const signal = this.#closing.signal;
+    // Closing does not wait for work that ignores its signal: the race ends the task on abort.
+    const stopped = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    const task = Promise.race([
+      (async () => {
+        await Promise.race([outlet.answered, stopped]);
+        if (signal.aborted) return;
+        await work(signal);
+      })(),
+      stopped,
+    ]).catch((err: unknown) => {
+      if (!signal.aborted) log.error({ err }, "later work failed");
+    });
+    this.#later.add(task);
+    void task.finally(() => this.#later.delete(task));
+  }
+
+  /** Resolves when no command has work running `later` (ask --follow, a terminal whose input ended). */
+  async idle(): Promise<void> {
+    while (this.#later.size > 0) await Promise.allSettled([...this.#later]);
+  }
+
+  /** Stops the work commands run `later` (their signal aborts) and waits for it to end. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.idle();
   }
 
   #finish(reply: Reply, command: string | null, msg: Message): Reply {
@@ -134,6 +172,13 @@ export class Bot<S> {
     return out;
   }
 }
+
+/** For callers that pass no outlet (tests, scripts): nothing said later reaches anyone. */
+const NO_OUTLET: Outlet = {
+  lasting: false,
+  send: () => Promise.reject(new Error("this conversation cannot be spoken to again (no outlet)")),
+  update: (posted: Posted) => Promise.reject(new Error(`cannot edit ${posted.id}: this conversation has no outlet`)),
+};
 
 export function usage<S>(spec: CommandSpec<S>, prefix: string): Block[] {
   return [para("Usage: ", code(synopsis(spec, prefix)), " (more: ", code(`${prefix} help ${spec.name}`), ")")];

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Posted } from "./adapter.ts";
 import type { Message } from "./message.ts";
 import type { Reply } from "./reply.ts";
 
@@ -65,6 +66,24 @@ export interface CommandContext<S> {
   prefix: string;
   /** All command specs, for commands that describe others (help). */
   specs: readonly CommandSpec<S>[];
+  /**
+   * Says something more in the asker's room and thread, besides the returned answer: progress while
+   * the command runs, or a follow-up `later`. Scrubbed of secrets like every reply. Returns where it
+   * landed, for `update`.
+   */
+  send(reply: Reply): Promise<Posted>;
+  /** Edits a message `send` posted (Slack chat.update, a Matrix m.replace edit; the terminal prints a new line). */
+  update(posted: Posted, reply: Reply): Promise<Posted>;
+  /**
+   * Runs work after the answer is posted (following a CI run, a long operation). It may `send` and
+   * `update`; a failure is logged, never thrown at the user; the signal aborts when the bot stops.
+   */
+  later(work: (signal: AbortSignal) => Promise<void>): void;
+  /**
+   * False when nothing said after the answer reaches anyone (one-shot `ask` without --follow, or a
+   * caller with no outlet): do not promise a follow-up then.
+   */
+  lasting: boolean;
 }
 
 export interface CommandSpec<S> {

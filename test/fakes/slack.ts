@@ -25,7 +25,7 @@ export interface FakeSlackOptions {
 /**
  * A fake Slack on 127.0.0.1 that speaks the real protocols, so the real @slack/bolt / web-api /
  * socket-mode clients can be driven against it:
- * - Web API under `apiUrl` (`auth.test`, `chat.postMessage`, `apps.connections.open`), form or JSON
+ * - Web API under `apiUrl` (`auth.test`, `chat.postMessage`, `chat.update`, `apps.connections.open`), form or JSON
  *   bodies, Bearer tokens checked, `429 Retry-After` on demand;
  * - a Socket Mode WebSocket (`hello`, `events_api` envelopes that expect an ack with their
  *   envelope_id, `disconnect`, dropped connections, going silent);
@@ -39,6 +39,8 @@ export class FakeSlack extends EventEmitter {
   readonly botId: string;
   readonly teamId: string;
   readonly posts: Post[] = [];
+  /** Every accepted chat.update, in order (the post in `posts` shows the latest text). */
+  readonly updates: Array<{ channel: string; ts: string; text: string; blocks?: unknown[] }> = [];
   /** Every Web API call, by method name, in order (including rate-limited ones). */
   readonly calls: string[] = [];
   /** Sockets opened so far (reconnects add to it). */
@@ -309,6 +311,25 @@ export class FakeSlack extends EventEmitter {
         this.posts.push(post);
         this.emit("post", post);
         return reply({ ok: true, channel: post.channel, ts: post.ts, message: { text: post.text, bot_id: this.botId } });
+      }
+      case "chat.update": {
+        if (token !== this.botToken) return reply({ ok: false, error: "invalid_auth" });
+        // As Slack: only a message this bot posted, found by channel and ts, can be edited.
+        const post = this.posts.find((p) => p.channel === args.channel && p.ts === args.ts);
+        if (!post) return reply({ ok: false, error: "message_not_found" });
+        if (args.thread_ts !== undefined) return reply({ ok: false, error: "invalid_arguments" });
+        const blocks = typeof args.blocks === "string" ? JSON.parse(args.blocks) : args.blocks;
+        post.text = String(args.text ?? "");
+        if (blocks) post.blocks = blocks as unknown[];
+        const update = {
+          channel: post.channel,
+          ts: post.ts,
+          text: post.text,
+          ...(blocks ? { blocks: blocks as unknown[] } : {}),
+        };
+        this.updates.push(update);
+        this.emit("update", update);
+        return reply({ ok: true, channel: post.channel, ts: post.ts, text: post.text });
       }
       default:
         return reply({ ok: false, error: "unknown_method" });

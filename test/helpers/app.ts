@@ -1,10 +1,12 @@
 import type { App } from "../../src/app.ts";
 import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import type { CommandSpec } from "../../src/core/command.ts";
 import type { Message } from "../../src/core/message.ts";
 import { renderPlain } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
 import { silentLogger } from "../../src/log.ts";
+import type { Services } from "../../src/services.ts";
 import { openStore } from "../../src/store/store.ts";
 
 /**
@@ -36,12 +38,16 @@ export function chartBotYaml(
 export const MINIMAL_YAML = chartBotYaml();
 
 /** An App on the memory store with a silent logger and a controllable clock. */
-export async function testApp(yaml = MINIMAL_YAML, opts: { now?: () => Date; env?: NodeJS.ProcessEnv } = {}): Promise<App> {
+export async function testApp(
+  yaml = MINIMAL_YAML,
+  opts: { now?: () => Date; env?: NodeJS.ProcessEnv; commands?: readonly CommandSpec<Services>[] } = {},
+): Promise<App> {
   const loaded = parseConfig(yaml, "test.yaml", opts.env ?? {});
   return createApp(loaded, {
     log: silentLogger(),
     store: await openStore("memory", "."),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.commands ? { commands: opts.commands } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { bind } from "../src/core/args.ts";
 import type { CommandSpec } from "../src/core/command.ts";
 import { MAX_TEXT, Parser } from "../src/core/parse.ts";
 import { Registry } from "../src/core/registry.ts";
@@ -90,6 +91,32 @@ describe("parser", () => {
   it("keeps shell metacharacters as literal text", () => {
     const p = parse("!binder sha '$(touch /tmp/pwned)'");
     expect(p).toMatchObject({ kind: "command", tokens: ["$(touch /tmp/pwned)"] });
+  });
+});
+
+describe("argument messages say what the user typed", () => {
+  const sha = registry.get("sha")!;
+  const error = (tokens: string[]) => {
+    const r = bind(sha, tokens);
+    return r.ok ? null : r.error;
+  };
+
+  it("reports a short flag as typed, not as a long one", () => {
+    expect(error(["-c", "x"])).toBe("unknown flag '-c' (it takes no flags)");
+    expect(error(["--chart=x"])).toBe("unknown flag '--chart' (it takes no flags)");
+  });
+
+  it("reports the words after a commit hash as unexpected, not the hash as a chart", () => {
+    expect(error(["4e3bafb", "extra", "args", "here"])).toBe("too many arguments: 'extra args here' was not expected");
+    expect(error(["#395", "please"])).toBe("too many arguments: 'please' was not expected");
+    expect(error(["binderhub", "4e3bafb", "extra"])).toBe("too many arguments: 'extra' was not expected");
+  });
+
+  it("still takes a chart name before the ref", () => {
+    const r = bind(sha, ["binderhub", "4e3bafb"]);
+    expect(r.ok && r.invocation.args).toEqual({ chart: "binderhub", ref: "4e3bafb" });
+    const one = bind(sha, ["4e3bafb"]);
+    expect(one.ok && one.invocation.args).toEqual({ chart: undefined, ref: "4e3bafb" });
   });
 });
 

@@ -16,11 +16,16 @@ export function bind<S>(spec: CommandSpec<S>, tokens: readonly string[], implied
       continue;
     }
     if (!endOfFlags && /^--?[A-Za-z]/.test(tok)) {
-      const [rawName, inline] = splitOnce(tok.replace(/^--?/, ""), "=");
+      const dashes = tok.startsWith("--") ? "--" : "-";
+      const [rawName, inline] = splitOnce(tok.slice(dashes.length), "=");
       const fs = flagSpecs.find((f) => f.name === rawName.toLowerCase());
       if (!fs) {
+        // Said back as typed: `-c x` is reported as '-c', not as a '--c' nobody wrote.
         const known = flagSpecs.map((f) => `--${f.name}`).join(", ");
-        return { ok: false, error: `unknown flag '--${rawName}'${known ? ` (it takes ${known})` : " (it takes no flags)"}` };
+        return {
+          ok: false,
+          error: `unknown flag '${dashes}${clip(rawName)}'${known ? ` (it takes ${known})` : " (it takes no flags)"}`,
+        };
       }
       if (fs.type === "boolean") {
         if (inline !== undefined && !/^(true|false)$/i.test(inline)) return { ok: false, error: `--${fs.name} takes no value` };
@@ -40,8 +45,15 @@ export function bind<S>(spec: CommandSpec<S>, tokens: readonly string[], implied
 
   const specs = [...spec.args];
   const rest = specs.at(-1)?.type === "rest";
-  // Skip leading optional arguments when fewer values are given than declared.
-  while (!rest && positional.length < specs.length && specs[0]?.leading && !specs[0].required) specs.shift();
+  // Skip leading optional arguments when fewer values are given than declared, or when the value
+  // plainly is the next argument (`sha 4e3bafb extra words`: 4e3bafb is the ref, not a chart name,
+  // so 'extra words' is what was not expected).
+  while (
+    specs[0]?.leading &&
+    !specs[0].required &&
+    ((!rest && positional.length < specs.length) || (positional[0] !== undefined && plainly(specs[1], positional[0])))
+  )
+    specs.shift();
   const args: Record<string, ArgValue> = {};
   for (const a of spec.args) args[a.name] = undefined;
   if (!rest && positional.length > specs.length) {
@@ -80,6 +92,18 @@ function check(a: ArgSpec, raw: string): ArgValue | { error: string } {
     default:
       return raw;
   }
+}
+
+/** Whether a value can only be meant as this argument (a commit hash or PR for a ref, a number for an int). */
+function plainly(a: ArgSpec | undefined, raw: string): boolean {
+  if (!a) return false;
+  if (a.type === "ref") {
+    const r = parseRef(raw);
+    return !("error" in r) && r.kind !== "branch";
+  }
+  if (a.type === "int") return /^\d{1,9}$/.test(raw);
+  if (a.type === "enum") return a.choices?.includes(raw.toLowerCase()) ?? false;
+  return false;
 }
 
 function splitOnce(s: string, sep: string): [string, string | undefined] {

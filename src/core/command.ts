@@ -24,7 +24,8 @@ export interface ArgSpec {
   choices?: readonly string[];
   /**
    * An optional argument that stands before others (`sha [chart] [ref]`): when fewer values are
-   * given than arguments declared, leading optional arguments are skipped first.
+   * given than arguments declared, leading optional arguments are skipped first; so is one whose
+   * value plainly is the next argument (a commit hash or PR where a ref follows).
    */
   leading?: boolean;
 }

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -183,6 +185,63 @@ describe("createOctokit against the fake GitHub", () => {
     const line = githubErrorLine(err);
     expect(line).toMatch(/^GitHub unreachable \(.*ECONNREFUSED.*\)$/);
     expect(line).not.toContain("\n");
+  });
+
+  it("a refused connection is answered at once: one request, no retries, one wording", async () => {
+    const closed = await startFakeGitHub();
+    const deadUrl = closed.url;
+    await closed.close();
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => {
+      calls++;
+      return fetch(input, init);
+    };
+    // retries: 2 and a base of 10 s: a retried request would take 10+ s and make 3 calls.
+    const dead = createOctokit({ apiUrl: deadUrl, log: silentLogger(), retryBaseMs: 10_000, retries: 2, fetch: counting });
+    const err = await dead.repos.get(REPO).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(githubErrorLine(err)).toMatch(/^GitHub unreachable \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/);
+  });
+
+  it("a name that does not resolve is not retried either", async () => {
+    let calls = 0;
+    // What undici throws when DNS fails: TypeError('fetch failed') caused by getaddrinfo ENOTFOUND.
+    const noDns: typeof fetch = async () => {
+      calls++;
+      const cause = Object.assign(new Error("getaddrinfo ENOTFOUND api.github.invalid"), { code: "ENOTFOUND" });
+      throw new TypeError("fetch failed", { cause });
+    };
+    const o = createOctokit({ apiUrl: "https://api.github.invalid", log: silentLogger(), retryBaseMs: 10_000, fetch: noDns });
+    const err = await o.repos.get(REPO).catch((e: unknown) => e);
+    expect(calls).toBe(1);
+    expect(githubErrorLine(err)).toBe("GitHub unreachable (getaddrinfo ENOTFOUND api.github.invalid)");
+  });
+
+  it("a request that times out is still retried", async () => {
+    const silent = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => {
+      calls++;
+      return fetch(input, init);
+    };
+    try {
+      const slow = createOctokit({
+        apiUrl: url,
+        log: silentLogger(),
+        retryBaseMs: 1,
+        retries: 2,
+        timeoutMs: 50,
+        fetch: counting,
+      });
+      const err = await slow.repos.get(REPO).catch((e: unknown) => e);
+      expect(calls).toBe(3);
+      expect(githubErrorLine(err)).toBe("GitHub did not answer in time"); // the wording of the pin that was not waited for
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it("sends the token, never logs it; 401 is an auth line", async () => {

@@ -1,7 +1,7 @@
 /** The deploy repository's pin, next to an answer: read it, wait for it briefly, compare. */
 
 import type { Config } from "../config/schema.ts";
-import { githubErrorLine } from "../github/client.ts";
+import { GITHUB_SLOW, githubErrorLine } from "../github/client.ts";
 import type { PinInfo, ShaAnswer } from "./answer.ts";
 import type { IndexSnapshot } from "./index.ts";
 import { PinError, type PinReader, pinLine } from "./pin.ts";
@@ -26,7 +26,7 @@ export async function readPin(pins: PinReader, d: Deploy, chart: string): Promis
 export async function pinInfo(pinP: Promise<PinRead>, a: ShaAnswer, snap: IndexSnapshot | null, d: Deploy): Promise<PinInfo> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<PinRead>((ok) => {
-    timer = setTimeout(() => ok({ version: null, error: "GitHub did not answer in time" }), PIN_WAIT_MS);
+    timer = setTimeout(() => ok({ version: null, error: GITHUB_SLOW }), PIN_WAIT_MS);
   });
   const p = await Promise.race([pinP, late]);
   clearTimeout(timer);

@@ -2,6 +2,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
+import { networkCause, unreachable } from "../core/network.ts";
 import { timedFetch } from "../metrics.ts";
 
 export type { Octokit } from "@octokit/rest";
@@ -20,12 +21,28 @@ export interface OctokitOptions {
   maxRateLimitWaitS?: number;
   /** Per-request timeout; 20 s by default. */
   timeoutMs?: number;
+  /** The fetch under the timeout (tests count requests with it). */
+  fetch?: typeof fetch;
 }
 
-const ThrottledOctokit = Octokit.plugin(retry, throttling);
+/**
+ * Placed before plugin-retry so its error hook sees a failure first: a DNS failure or a refused
+ * connection is not retried (the answer says so at once instead of after ~10 s of retries);
+ * 5xx answers and timeouts still are.
+ */
+function failFast(octokit: Pick<Octokit, "hook">): void {
+  octokit.hook.error("request", (error, options) => {
+    // plugin-retry reads a request's own `retries` before its default.
+    if (unreachable(error)) options.request = { ...options.request, retries: 0 } as typeof options.request;
+    throw error;
+  });
+}
+
+const ThrottledOctokit = Octokit.plugin(failFast, retry, throttling);
 
 /**
- * The one way binderbot talks to GitHub: @octokit/rest with retry (5xx, network) and throttling
+ * The one way binderbot talks to GitHub: @octokit/rest with retry (5xx, timeouts; not an unreachable
+ * host, see failFast) and throttling
  * (primary and secondary rate limits, each retried at most once, and only when the wait is short —
  * a chat answer must not hang until the hourly reset).
  */
@@ -35,7 +52,7 @@ export function createOctokit(opts: OctokitOptions): Octokit {
   const maxWait = opts.maxRateLimitWaitS ?? 60;
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const describe = (o: { method?: string; url?: string }) => `${o.method ?? "GET"} ${String(o.url ?? "")}`;
-  const timed = timedFetch("github");
+  const timed = timedFetch("github", opts.fetch);
   const fetchWithTimeout: typeof fetch = (input, init) =>
     timed(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
 
@@ -106,21 +123,6 @@ function inMinutes(ms: number): string {
   return m === 1 ? "in 1 min" : `in ${m} min`;
 }
 
-function networkCause(e: ErrorLike): string {
-  const seen = new Set<unknown>();
-  let c: unknown = e;
-  let text = "";
-  while (c && typeof c === "object" && !seen.has(c)) {
-    seen.add(c);
-    const x = c as ErrorLike & { code?: unknown };
-    if (typeof x.code === "string") return typeof x.message === "string" && x.message ? x.message : x.code;
-    if (x.name === "TimeoutError" || x.name === "AbortError") return "timed out";
-    if (typeof x.message === "string" && x.message) text = x.message;
-    c = x.cause;
-  }
-  return text || "network error";
-}
-
 /** GitHub's `message` from an error response body, one line, without the documentation link. */
 function apiMessage(e: ErrorLike): string {
   const data = e.response?.data;
@@ -130,6 +132,9 @@ function apiMessage(e: ErrorLike): string {
     .replace(/\s*\(?https?:\/\/\S+\)?\.?$/, "")
     .trim();
 }
+
+/** The one wording for a GitHub that is reachable but too slow (a request timeout, an answer not waited for). */
+export const GITHUB_SLOW = "GitHub did not answer in time";
 
 /**
  * One clear chat line for a GitHub failure (never a stack, never a token). `what` names the thing
@@ -142,7 +147,8 @@ export function githubErrorLine(err: unknown, what?: string, now: () => Date = (
   const subject = what ?? (e.request?.url ? new URL(e.request.url, "http://x").pathname : "the resource");
   if (status === null) {
     if (typeof e.status === "number" || e.request || e.name === "TimeoutError" || e.name === "AbortError" || e.cause) {
-      return `GitHub unreachable (${networkCause(e)})`;
+      const cause = networkCause(e);
+      return cause === "timed out" ? GITHUB_SLOW : `GitHub unreachable (${cause})`;
     }
     return `GitHub request failed (${typeof e.message === "string" ? e.message.split("\n")[0] : "unknown error"})`;
   }

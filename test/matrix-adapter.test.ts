@@ -8,6 +8,7 @@ import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
 import { testApp } from "./helpers/app.ts";
+import { freePort } from "./helpers/net.ts";
 
 const BOT = "@binderbot:fake.local";
 const ALICE = "@alice:fake.local";
@@ -354,6 +355,29 @@ describe("Matrix adapter against a fake homeserver (real matrix-js-sdk)", () => 
   it("refuses to start with a clear error when the token is wrong", async () => {
     const a = new MatrixAdapter({ homeserver: hs.url, accessToken: "wrong", store: app.services.store, log: silentLogger() });
     await expect(a.start(async () => null)).rejects.toThrow(/did not accept the bot's credentials: the access token was refused/);
+  });
+
+  it("says it cannot reach a homeserver nobody listens on, not that the credentials were refused", async () => {
+    const port = await freePort();
+    const homeserver = `http://127.0.0.1:${port}`;
+    const a = new MatrixAdapter({ homeserver, accessToken: botToken, store: app.services.store, log: silentLogger() });
+    const err = (await a.start(async () => null).catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(`cannot reach ${homeserver}: connect ECONNREFUSED 127.0.0.1:${port}`);
+  });
+
+  it("says it cannot reach a homeserver whose name does not resolve (password login too)", async () => {
+    // What undici throws when DNS fails: TypeError('fetch failed') caused by getaddrinfo ENOTFOUND.
+    const noDns: typeof fetch = async () => {
+      throw new TypeError("fetch failed", {
+        cause: Object.assign(new Error("getaddrinfo ENOTFOUND matrix.example.invalid"), { code: "ENOTFOUND" }),
+      });
+    };
+    const homeserver = "https://matrix.example.invalid";
+    const opts = { homeserver, store: app.services.store, log: silentLogger(), fetchFn: noDns };
+    const reason = `cannot reach ${homeserver}: getaddrinfo ENOTFOUND matrix.example.invalid`;
+    await expect(new MatrixAdapter({ ...opts, accessToken: "t" }).start(async () => null)).rejects.toThrow(reason);
+    const pw = new MatrixAdapter({ ...opts, userId: "@pwbot:fake.local", password: "x" });
+    await expect(pw.start(async () => null)).rejects.toThrow(reason);
   });
 
   it("refuses to start when the token belongs to another account than userId", async () => {

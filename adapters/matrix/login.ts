@@ -1,6 +1,7 @@
 import "./sdk-logger.ts"; // before the SDK (see sdk-logger.ts)
 
 import { createClient, type MatrixClient, MatrixError } from "matrix-js-sdk";
+import { networkCause } from "../../src/core/network.ts";
 import { oneLine } from "./errors.ts";
 
 export interface Credentials {
@@ -27,7 +28,7 @@ export interface Session {
  */
 export async function login(c: Credentials): Promise<Session> {
   const hs = c.homeserver;
-  const base = { baseUrl: hs, ...(c.fetchFn ? { fetchFn: c.fetchFn } : {}), useAuthorizationHeader: true };
+  const base = { baseUrl: hs, fetchFn: keepCause(c.fetchFn ?? fetch), useAuthorizationHeader: true };
   let token: string;
   let deviceId: string | undefined;
   if (c.accessToken) {
@@ -44,15 +45,18 @@ export async function login(c: Credentials): Promise<Session> {
       token = res.access_token;
       deviceId = res.device_id;
     } catch (err) {
-      throw new Error(`password login as ${c.userId} at ${hs} failed: ${oneLine(err)}`);
+      throw notReached(hs, err) ?? new Error(`password login as ${c.userId} at ${hs} failed: ${oneLine(err)}`);
     }
   }
   let who: { user_id: string; device_id?: string };
   try {
     who = await createClient({ ...base, accessToken: token }).whoami();
   } catch (err) {
+    const notOk = notReached(hs, err);
+    if (notOk) throw notOk;
+    if (!refused(err)) throw new Error(`${hs} could not check the bot's credentials: ${oneLine(err)}`);
     const why =
-      err instanceof MatrixError && (err.httpStatus === 401 || err.errcode === "M_UNKNOWN_TOKEN")
+      httpStatus(err) === 401 || (err instanceof MatrixError && err.errcode === "M_UNKNOWN_TOKEN")
         ? "the access token was refused (M_UNKNOWN_TOKEN): make a new one for the bot account"
         : oneLine(err);
     throw new Error(`${hs} did not accept the bot's credentials: ${why}`);
@@ -68,4 +72,35 @@ export async function login(c: Credentials): Promise<Session> {
     ...(deviceId ? { deviceId } : {}),
   });
   return { api, userId: who.user_id, token, deviceId };
+}
+
+/** The homeserver answered 401/403: the credentials, not the network, are the problem. */
+function refused(err: unknown): boolean {
+  const status = httpStatus(err);
+  return status === 401 || status === 403 || (err instanceof MatrixError && err.errcode === "M_UNKNOWN_TOKEN");
+}
+
+/** The HTTP status the homeserver (or a proxy in front of it) answered with, if it answered. */
+function httpStatus(err: unknown): number | undefined {
+  const s = (err as { httpStatus?: unknown } | null)?.httpStatus;
+  return typeof s === "number" ? s : undefined;
+}
+
+/** "cannot reach <homeserver>: <cause>" when no HTTP answer came back at all (DNS, refused, timeout). */
+function notReached(hs: string, err: unknown): Error | null {
+  if (err instanceof MatrixError || httpStatus(err) !== undefined) return null;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new Error(`cannot reach ${hs}: ${msg.replace(/^fetch failed: /, "")}`);
+}
+
+/**
+ * The SDK's ConnectionError keeps only the message of what fetch threw ("fetch failed"); the real
+ * cause (ENOTFOUND, ECONNREFUSED) is one level further down. Rethrown with that cause as the message.
+ */
+function keepCause(f: typeof fetch): typeof fetch {
+  return (input, init) =>
+    f(input, init).catch((err: unknown) => {
+      if ((err as { name?: unknown })?.name === "AbortError") throw err;
+      throw new TypeError(networkCause(err), { cause: err });
+    });
 }

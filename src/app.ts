@@ -50,6 +50,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     return octokit;
   };
   lazy(services, "ci", () => createCiProvider(config, github));
+  lazy(services, "github", github);
   let charts: ChartService | undefined;
   lazy(services, "charts", () => {
     charts = new ChartService({ config, store, log, now, octokit: github });

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { ChartService } from "./charts/service.ts";
 import type { CiProvider } from "./ci/provider.ts";
 import type { Config } from "./config/schema.ts";
+import type { Octokit } from "./github/client.ts";
 import type { Store } from "./store/store.ts";
 
 /**
@@ -17,4 +18,6 @@ export interface Services {
   ci: CiProvider;
   /** Chart versions for commits and PRs (`sha`, `why`); mirrors are cloned on first use. */
   charts: ChartService;
+  /** The GitHub client (config.github), made on first use. */
+  github: Octokit;
 }

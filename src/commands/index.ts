@@ -2,8 +2,9 @@ import type { CommandSpec } from "../core/command.ts";
 import type { Services } from "../services.ts";
 import { help } from "./help.ts";
 import { sha } from "./sha.ts";
+import { status } from "./status.ts";
 import { whoami } from "./whoami.ts";
 import { why } from "./why.ts";
 
 /** Every command the bot has, in the order `help` lists them. */
-export const commands: readonly CommandSpec<Services>[] = [help, sha, whoami, why];
+export const commands: readonly CommandSpec<Services>[] = [help, sha, status, whoami, why];

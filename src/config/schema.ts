@@ -89,6 +89,15 @@ export const gitterSchema = z.strictObject({
   autojoin: z.boolean().default(false),
 });
 
+/** A BinderHub site the deploy reaches (`status`, `check`, checklists). */
+export const siteSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected a site name: lower-case letters, digits, '-'"),
+  /** The BinderHub's base URL (its /health and /build/… live under it). */
+  url: httpUrl,
+  /** Whether `check` launches the test repository here. */
+  launch: z.boolean().default(true),
+});
+
 export const configSchema = z.strictObject({
   /** What a command starts with. */
   prefix: z.string().min(1).regex(/^\S+$/, "expected one word without spaces").default("!binder"),
@@ -154,6 +163,22 @@ export const configSchema = z.strictObject({
     /** Verdicts kept per repository for streaks and `why --stats`. */
     historyLength: z.number().int().min(10).max(100_000).default(500),
   }),
+  /** BinderHub sites of the deploy (`status`, `check`, checklists). */
+  sites: z.array(siteSchema).default([]),
+  /** The post-deploy check (`check`): the repository launched through each site's build API. */
+  check: z
+    .strictObject({
+      /** GitHub repository launched as the test (BinderHub spec gh/<repo>/<ref>). */
+      repo: repo.default("willingc/ThinkDSP"),
+      ref: z.string().min(1).regex(/^\S+$/, "expected a branch, tag or commit").default("HEAD"),
+      /** A launch that has not reached `ready` by then is reported as failed with its last phases. */
+      timeoutSeconds: z.number().positive().default(600),
+      /** Limit for one /health request. */
+      healthTimeoutSeconds: z.number().positive().default(15),
+    })
+    .default({ repo: "willingc/ThinkDSP", ref: "HEAD", timeoutSeconds: 600, healthTimeoutSeconds: 15 }),
+  /** The `checklist` command's lists (a YAML file); unset: the shipped config/checklists.yaml (mybinder.org). */
+  checklists: z.string().min(1).optional(),
   /** Per-user flood control. max: 0 turns it off. */
   flood: z
     .strictObject({ max: z.number().int().min(0).default(5), perSeconds: z.number().positive().default(10) })
@@ -174,3 +199,4 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type ChartConfig = z.infer<typeof chartSchema>;
+export type SiteConfig = z.infer<typeof siteSchema>;

@@ -1,13 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx's ESM loader, so a fresh
-// `npm install` is all a checkout needs: no build step, never a stale build.
-import { register } from "tsx/esm/api";
+// Runs the compiled build (dist/, made by `npm install` / `npm run build`), never a stale one:
+// when a source is newer than the build, it says how to rebuild instead of running old code.
+import { buildProblem } from "../scripts/build-state.mjs";
 
-register();
-const { main } = await import("../src/cli/main.ts");
-const code = await main(process.argv.slice(2));
-// Exit explicitly once the command is done: libraries may leave timers behind after a clean stop
-// (matrix-js-sdk arms one per /sync and never clears it, matrix-org/matrix-js-sdk#2472), and a
-// stopped bot must not linger until a pod's grace period kills it. stdout/stderr writes to pipes,
-// files and terminals are synchronous on Linux, so nothing written is lost.
-process.exit(code);
+const problem = buildProblem();
+if (problem) {
+  process.stderr.write(`binderbot: ${problem}\n`);
+  process.exit(1);
+}
+await import("../dist/src/cli/entry.js");

@@ -1,10 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { MessageHandler } from "./core/adapter.ts";
+import { setSourceTimingSink } from "./source-timing.ts";
 
 /**
  * The bot's Prometheus metrics, on a registry of its own (never prom-client's global one, so tests
  * and several apps in one process do not collide). The core never imports this module: the
- * composition root wraps the message handler (`countingHandler`) and sources call `observeSource`.
+ * composition root wraps the message handler (`countingHandler`) and sources report through
+ * src/source-timing.ts, so only `run` loads prom-client.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -85,25 +87,11 @@ export class Metrics {
 /** The process-wide metrics: what `run` serves on /metrics and what sources report to. */
 export const metrics = new Metrics();
 
-/** Records how long a call to a live source took (seconds), on the process-wide metrics. */
-export function observeSource(name: string, seconds: number): void {
-  metrics.observeSource(name, seconds);
-}
+// Sources report their timings through src/source-timing.ts (no prom-client there); from the moment
+// this module is loaded (by `run`), they land on the process-wide metrics.
+setSourceTimingSink(metrics);
 
-/** Times `fn` as a call to source `name` (recorded whether it resolves or rejects). */
-export async function timeSource<T>(name: string, fn: () => Promise<T>, m: Metrics = metrics): Promise<T> {
-  const started = performance.now();
-  try {
-    return await fn();
-  } finally {
-    m.observeSource(name, (performance.now() - started) / 1000);
-  }
-}
-
-/** A fetch whose every request is timed as a call to source `name` (GitHub, the chart index, CI logs…). */
-export function timedFetch(name: string, f: typeof fetch = fetch, m: Metrics = metrics): typeof fetch {
-  return (input, init) => timeSource(name, () => f(input, init), m);
-}
+export { observeSource, timedFetch, timeSource } from "./source-timing.ts";
 
 /** Sets the notification outbox size gauge on the process-wide metrics. */
 export function setOutboxSize(n: number): void {

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { timedFetch } from "../metrics.ts";
+import { timedFetch } from "../source-timing.ts";
 import type { Store } from "../store/store.ts";
 import { IndexFormatError, parseIndex, type RawIndex } from "./index-parse.ts";
 import { type IndexSnapshot, ParsedIndex, snapshot } from "./index-snapshot.ts";

@@ -4,7 +4,7 @@
  * talk only to this.
  */
 
-import { timedFetch } from "../metrics.ts";
+import { timedFetch } from "../source-timing.ts";
 
 export type RunConclusion = "success" | "failure" | "cancelled" | "running" | "other";
 

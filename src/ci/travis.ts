@@ -1,5 +1,5 @@
 import { clip } from "../core/args.ts";
-import { timedFetch } from "../metrics.ts";
+import { timedFetch } from "../source-timing.ts";
 import {
   CiError,
   type CiJob,

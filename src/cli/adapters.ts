@@ -1,7 +1,3 @@
-import { GitterAdapter } from "../../adapters/gitter/gitter.ts";
-import { MatrixAdapter, matrixOptions } from "../../adapters/matrix/matrix.ts";
-import { ShellAdapter } from "../../adapters/shell/shell.ts";
-import { SlackAdapter } from "../../adapters/slack/slack.ts";
 import type { App } from "../app.ts";
 import type { Config } from "../config/schema.ts";
 import type { Adapter } from "../core/adapter.ts";
@@ -25,17 +21,23 @@ export function enabledAdapters(config: Config): string[] {
   return out;
 }
 
-/** Builds the adapter objects for `run`. The composition root is the only place that imports adapters. */
+/**
+ * Builds the adapter objects for `run`. The composition root is the only place that imports adapters,
+ * and it imports only the enabled ones: a Matrix bot never loads Bolt, a Slack bot never matrix-js-sdk.
+ */
 export async function buildAdapters(app: App, ctx: AdapterContext = {}): Promise<Adapter[]> {
   const names = enabledAdapters(app.services.config);
   if (names.length === 0) names.push("shell");
   const out: Adapter[] = [];
   for (const name of names) {
     switch (name) {
-      case "shell":
+      case "shell": {
+        const { ShellAdapter } = await import("../../adapters/shell/shell.ts");
         out.push(new ShellAdapter());
         break;
+      }
       case "slack": {
+        const { SlackAdapter } = await import("../../adapters/slack/slack.ts");
         const { config, log, store } = app.services;
         out.push(
           new SlackAdapter({
@@ -49,12 +51,14 @@ export async function buildAdapters(app: App, ctx: AdapterContext = {}): Promise
         break;
       }
       case "matrix": {
+        const { MatrixAdapter, matrixOptions } = await import("../../adapters/matrix/matrix.ts");
         const { config, log, store } = app.services;
         const deps = { store, log: log.child({ adapter: "matrix" }), metrics: ctx.metrics };
         out.push(new MatrixAdapter(matrixOptions(config.adapters.matrix!, deps)));
         break;
       }
       case "gitter": {
+        const { GitterAdapter } = await import("../../adapters/gitter/gitter.ts");
         const { config, log, store } = app.services;
         const deps = { store, log: log.child({ adapter: "gitter" }), metrics: ctx.metrics };
         out.push(new GitterAdapter(config.adapters.gitter!, deps));

@@ -5,9 +5,8 @@ import { configPath, loadConfig } from "../config/load.ts";
 import { answering } from "../core/adapter.ts";
 import { renderPlain } from "../core/render.ts";
 import type { Reply } from "../core/reply.ts";
+import { ASK_USAGE } from "./usage.ts";
 import { UsageError } from "./usage-error.ts";
-
-export const ASK_USAGE = "usage: binderbot ask [--config FILE] [--as PLATFORM:USERID] [--json] [--follow] [TEXT ...]";
 
 /**
  * One JSON line per input: the contract other tools rely on. A command that says more than its

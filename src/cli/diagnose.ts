@@ -13,9 +13,8 @@ import { createReadStream } from "node:fs";
 import { diagnoseStream } from "../diagnose/engine.ts";
 import { loadSignatures, type Signatures, SignaturesError } from "../diagnose/signatures.ts";
 import type { Verdict } from "../diagnose/verdict.ts";
+import { DIAGNOSE_USAGE } from "./usage.ts";
 import { UsageError } from "./usage-error.ts";
-
-export const DIAGNOSE_USAGE = "binderbot diagnose FILE... [--json] [--signatures FILE]";
 
 export interface DiagnoseIO {
   stdin: NodeJS.ReadableStream;

@@ -6,9 +6,8 @@ import type { Adapter } from "../core/adapter.ts";
 import { HttpServer } from "../http/server.ts";
 import { countingHandler, metrics } from "../metrics.ts";
 import { buildAdapters, enabledAdapters } from "./adapters.ts";
+import { RUN_USAGE } from "./usage.ts";
 import { UsageError } from "./usage-error.ts";
-
-export const RUN_USAGE = "usage: binderbot run [--config FILE]";
 
 /** Starts the adapters the config enables (the terminal when none) and runs until stopped. */
 export async function run(argv: string[]): Promise<number> {

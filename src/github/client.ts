@@ -3,7 +3,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
 import { networkCause, unreachable } from "../core/network.ts";
-import { timedFetch } from "../metrics.ts";
+import { timedFetch } from "../source-timing.ts";
 
 export type { Octokit } from "@octokit/rest";
 

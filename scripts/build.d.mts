@@ -1,0 +1,1 @@
+export function build(opts?: { ifStale?: boolean; quiet?: boolean }): number;

@@ -1,60 +1,111 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { createRequire } from "node:module";
+import type * as PromClient from "prom-client";
+import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { MessageHandler } from "./core/adapter.ts";
 import { setSourceTimingSink } from "./source-timing.ts";
 
-/**
- * The bot's Prometheus metrics, on a registry of its own (never prom-client's global one, so tests
- * and several apps in one process do not collide). The core never imports this module: the
- * composition root wraps the message handler (`countingHandler`) and sources report through
- * src/source-timing.ts, so only `run` loads prom-client.
- */
-export class Metrics {
-  readonly registry = new Registry();
-  /** Messages handed to the bot by an adapter (addressed or not). */
-  readonly messages: Counter<"platform">;
-  /** Commands answered, by name and outcome. `command` is "" when no command was recognised. */
-  readonly commands: Counter<"platform" | "command" | "outcome">;
-  /** Things that went wrong outside a command's own failure reply: handler crash, send failure, adapter error. */
-  readonly errors: Counter<"platform" | "kind">;
-  /** Notifications waiting to be delivered. 0 until the notification outbox exists; set by it. */
-  readonly outboxSize: Gauge;
-  /** How long a call to a live source (GitHub, chart index, git, CI) took. */
-  readonly sourceLatency: Histogram<"source">;
+let promClient: typeof PromClient | undefined;
+/** prom-client (CommonJS), loaded when a metric is first used: `ask` and `diagnose` never pay for it. */
+function prom(): typeof PromClient {
+  promClient ??= createRequire(import.meta.url)("prom-client") as typeof PromClient;
+  return promClient;
+}
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
-    this.messages = new Counter({
+interface Instruments {
+  registry: Registry;
+  messages: Counter<"platform">;
+  commands: Counter<"platform" | "command" | "outcome">;
+  errors: Counter<"platform" | "kind">;
+  outboxSize: Gauge;
+  sourceLatency: Histogram<"source">;
+}
+
+function instruments(): Instruments {
+  const { Counter, Gauge, Histogram, Registry } = prom();
+  const registry = new Registry();
+  const registers = [registry];
+  const outboxSize = new Gauge({
+    name: "binderbot_notification_outbox_size",
+    help: "Notifications waiting to be delivered",
+    registers,
+  });
+  outboxSize.set(0);
+  return {
+    registry,
+    messages: new Counter({
       name: "binderbot_messages_total",
       help: "Chat messages received from the adapters",
       labelNames: ["platform"],
       registers,
-    });
-    this.commands = new Counter({
+    }),
+    commands: new Counter({
       name: "binderbot_commands_total",
       help: "Replies given, by command and outcome (ok|fail)",
       labelNames: ["platform", "command", "outcome"],
       registers,
-    });
-    this.errors = new Counter({
+    }),
+    errors: new Counter({
       name: "binderbot_errors_total",
       help: "Errors outside a command's own reply (handler crash, send failure, adapter error)",
       labelNames: ["platform", "kind"],
       registers,
-    });
-    this.outboxSize = new Gauge({
-      name: "binderbot_notification_outbox_size",
-      help: "Notifications waiting to be delivered",
-      registers,
-    });
-    this.outboxSize.set(0);
-    this.sourceLatency = new Histogram({
+    }),
+    outboxSize,
+    sourceLatency: new Histogram({
       name: "binderbot_source_latency_seconds",
       help: "Latency of calls to live sources",
       labelNames: ["source"],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
-    });
-    if (opts.defaultMetrics) this.collectDefaults();
+    }),
+  };
+}
+
+/**
+ * The bot's Prometheus metrics, on a registry of its own (never prom-client's global one, so tests
+ * and several apps in one process do not collide). The core never imports this module: the
+ * composition root wraps the message handler (`countingHandler`) and sources report through
+ * src/source-timing.ts. prom-client itself loads on first use, so only `run` loads it.
+ */
+export class Metrics {
+  #instruments: Instruments | undefined;
+  readonly #defaultMetrics: boolean;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    this.#defaultMetrics = Boolean(opts.defaultMetrics);
+  }
+
+  /** prom-client is loaded and the instruments made on first use, so importing this module costs nothing. */
+  get #m(): Instruments {
+    if (!this.#instruments) {
+      this.#instruments = instruments();
+      if (this.#defaultMetrics) this.collectDefaults();
+    }
+    return this.#instruments;
+  }
+
+  get registry(): Registry {
+    return this.#m.registry;
+  }
+  /** Messages handed to the bot by an adapter (addressed or not). */
+  get messages(): Counter<"platform"> {
+    return this.#m.messages;
+  }
+  /** Commands answered, by name and outcome. `command` is "" when no command was recognised. */
+  get commands(): Counter<"platform" | "command" | "outcome"> {
+    return this.#m.commands;
+  }
+  /** Things that went wrong outside a command's own failure reply: handler crash, send failure, adapter error. */
+  get errors(): Counter<"platform" | "kind"> {
+    return this.#m.errors;
+  }
+  /** Notifications waiting to be delivered. 0 until the notification outbox exists; set by it. */
+  get outboxSize(): Gauge {
+    return this.#m.outboxSize;
+  }
+  /** How long a call to a live source (GitHub, chart index, git, CI) took. */
+  get sourceLatency(): Histogram<"source"> {
+    return this.#m.sourceLatency;
   }
 
   #defaults = false;
@@ -63,7 +114,7 @@ export class Metrics {
   collectDefaults(): void {
     if (this.#defaults) return;
     this.#defaults = true;
-    collectDefaultMetrics({ register: this.registry, prefix: "binderbot_" });
+    prom().collectDefaultMetrics({ register: this.registry, prefix: "binderbot_" });
   }
 
   observeSource(name: string, seconds: number): void {

@@ -1,7 +1,7 @@
 /** A BinderHub site's `/health`: `{ ok, checks: [{ service, ok, … }] }` (binderhub/health.py). */
 
 import type { SiteConfig } from "../config/schema.ts";
-import { timedFetch } from "../metrics.ts";
+import { timedFetch } from "../source-timing.ts";
 
 export interface HealthCheck {
   service: string;

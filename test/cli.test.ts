@@ -29,7 +29,22 @@ describe("binderbot ask", () => {
     expect(String(lines[0]?.text)).toContain("!binder whoami");
     expect(lines[1]).toMatchObject({ input: "!binder nosuch", command: null, ok: false });
     expect(String(lines[1]?.error)).toContain("nosuch");
-    expect(lines[2]).toMatchObject({ input: "not for the bot", command: null, ok: true, text: "", data: null });
+    // each input is said to the bot directly, as in a DM: there is no "not addressed"
+    expect(lines[2]).toMatchObject({ input: "not for the bot", command: null, ok: false, data: null });
+    expect(String(lines[2]?.error)).toContain("I don't know the command 'not'");
+  });
+
+  it("treats each input as said to the bot directly: `ask help` answers", async () => {
+    const r = await runCli(["ask", "--config", cfg, "--json", "help", "whoami"]);
+    expect(jsonLines(r.stdout).map((l) => [l.command, l.ok])).toEqual([
+      ["help", true],
+      ["whoami", true],
+    ]);
+  });
+
+  it("separates plain-text answers with a blank line, and never flood-limits them", async () => {
+    const r = await runCli(["ask", "--config", cfg, ...Array(7).fill("whoami")]);
+    expect(r.stdout).toBe(Array(7).fill("User: shell:local\nRoles: user\n").join("\n"));
   });
 
   it("answers each line of stdin when no TEXT is given", async () => {
@@ -132,5 +147,13 @@ describe("binderbot run", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("!binder help — List the commands");
     expect(r.stdout).toContain("User: shell:local");
+  });
+
+  it("keeps logs from landing between the answers of piped input", async () => {
+    // the config logs at info: every handled message would be a line on stderr
+    const r = await runCli(["run", "--config", cfg], { input: "whoami\n!binder nosuch\nwhoami\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/User: shell:local/g)).toHaveLength(2);
+    expect(r.stderr).toBe("");
   });
 });

@@ -36,8 +36,6 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
   const [, platform, userId] = m as unknown as [string, string, string];
 
   const loaded = loadConfig(configPath(values.config));
-  // One local process answering its own inputs: flood control is for chat rooms, not for this.
-  loaded.config.flood = { ...loaded.config.flood, max: 0 };
   const app = await createApp(loaded, { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" });
   let seq = 0;
   let printed = 0;
@@ -51,7 +49,9 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
       error: reply?.error ?? null,
       ...(said ? { said } : {}),
     };
-    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.text || result.error || ""}\n`);
+    // Plain text: answers set apart by a blank line, as in the terminal.
+    const plain = `${printed > 0 ? "\n" : ""}${result.text || result.error || ""}\n`;
+    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : plain);
     return String(++printed);
   };
   const answer = async (input: string): Promise<void> => {
@@ -65,7 +65,9 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
     let reply: Reply | null;
     try {
       reply = await app.bot.handle(
-        { platform, room: "ask", userId, text: input, eventId: `ask-${process.pid}-${++seq}` },
+        // Each input is said to the bot directly (as in a DM: `binderbot ask help` answers), by the
+        // person at this machine (never flood-limited).
+        { platform, room: "ask", userId, text: input, eventId: `ask-${process.pid}-${++seq}`, addressed: true, local: true },
         outlet,
       );
     } catch (err) {

@@ -19,8 +19,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const loaded = loadConfig(configPath(config));
   const chat = enabledAdapters(loaded.config).filter((a) => a !== "shell");
-  // A person typing in the terminal should not have every handled message logged between answers.
-  const quiet = chat.length === 0 && Boolean(process.stdin.isTTY);
+  // The terminal alone: every handled message logged would land between the answers, typed or
+  // piped (`binderbot run < questions.txt` in a terminal shows stderr and stdout together).
+  const quiet = chat.length === 0;
   const app = await createApp(loaded, quiet ? { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" } : {});
   const log = app.services.log;
   const { http: httpConfig } = app.services.config;

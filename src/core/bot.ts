@@ -52,7 +52,7 @@ export class Bot<S> {
     if (parsed.kind === "ignore") return null;
     const log = this.opts.log.child({ eventId: msg.eventId, platform: msg.platform, room: msg.room, user: msg.userId });
 
-    const flood = this.#flood.check(userRef(msg));
+    const flood = msg.local ? "allow" : this.#flood.check(userRef(msg));
     if (flood === "silent") {
       log.info({ outcome: "flood-silent" }, "dropped: flood control");
       return null;

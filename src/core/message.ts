@@ -19,6 +19,11 @@ export interface Message {
    * app_mention, a Matrix mention pill). The text then needs no prefix or name.
    */
   addressed?: boolean;
+  /**
+   * Said by the person at this machine (the terminal, `binderbot ask`), not in a shared room:
+   * flood control, which protects rooms from bursts, never applies.
+   */
+  local?: boolean;
 }
 
 /** A fully-qualified user reference, `platform:userId`, as used in access rules. */

@@ -2,13 +2,15 @@ import type { Logger } from "pino";
 import { ChartService } from "./charts/service.ts";
 import { createCiProvider } from "./ci/index.ts";
 import { commands } from "./commands/index.ts";
-import type { LoadedConfig } from "./config/load.ts";
+import { ConfigError, type LoadedConfig } from "./config/load.ts";
+import type { Config } from "./config/schema.ts";
 import { redactor } from "./config/secrets.ts";
-import { AccessPolicy } from "./core/access.ts";
+import { AccessPolicy, accessProblems } from "./core/access.ts";
 import { Bot } from "./core/bot.ts";
 import type { CommandSpec } from "./core/command.ts";
 import { Registry } from "./core/registry.ts";
 import { createOctokit, type Octokit } from "./github/client.ts";
+import { githubMembership } from "./github/membership.ts";
 import { createLogger } from "./log.ts";
 import type { Services } from "./services.ts";
 import { openStore, type Store } from "./store/store.ts";
@@ -56,13 +58,14 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     charts = new ChartService({ config, store, log, now, octokit: github });
     return charts;
   });
+  const registry = new Registry(opts.commands ?? commands);
   const bot = new Bot<Services>({
-    registry: new Registry(opts.commands ?? commands),
+    registry,
     services,
     prefix: config.prefix,
     names: config.names,
     flood: config.flood,
-    access: new AccessPolicy(config.access.roles),
+    access: accessPolicy(config, github, loaded.file, registry),
     log,
     redact,
     now: () => now().getTime(),
@@ -79,6 +82,22 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
       log.flush?.();
     },
   };
+}
+
+/**
+ * The access policy of a config; a policy that names an unknown role or command, or a display name
+ * where an immutable id belongs, is a config error at start.
+ */
+export function accessPolicy(config: Config, github: () => Octokit, file: string, registry: Registry<Services>): AccessPolicy {
+  const names = registry.all().map((s) => s.name);
+  const problems = accessProblems(config.access, names);
+  if (problems.length) throw new ConfigError(file, problems);
+  const gh = config.access.github;
+  return new AccessPolicy({
+    roles: config.access.roles,
+    commands: config.access.commands,
+    ...(gh ? { github: githubMembership({ ...gh, octokit: github }) } : {}),
+  });
 }
 
 /** Defines `obj[key]` as a value made on first read. */

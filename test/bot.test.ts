@@ -153,7 +153,7 @@ describe("dispatcher", () => {
     const app = await appWith(yaml);
     const denied = await say(app, "!binder deploy-now", { platform: "slack", userId: "UOTHER" });
     expect(denied?.ok).toBe(false);
-    expect(denied?.error).toContain("'deploy-now' is for maintainer");
+    expect(denied?.error).toContain("'deploy-now' needs the role maintainer");
     expect(denied?.error).toContain("slack:UOTHER");
     const allowed = await say(app, "!binder deploy-now", { platform: "slack", userId: "UADMIN" });
     expect(allowed?.ok).toBe(true);

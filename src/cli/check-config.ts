@@ -1,12 +1,19 @@
 import yaml from "js-yaml";
-import { configPath, loadConfig } from "../config/load.ts";
+import { commands } from "../commands/index.ts";
+import { ConfigError, configPath, loadConfig } from "../config/load.ts";
 import { masked } from "../config/secrets.ts";
+import { accessProblems } from "../core/access.ts";
 import { enabledAdapters } from "./adapters.ts";
 
 /** Validates a config and prints what `run` would start, secrets masked. */
 export function checkConfig(argv: string[], out: NodeJS.WritableStream): number {
   const file = configPath(argv.find((a) => !a.startsWith("-")));
   const { config } = loadConfig(file);
+  const problems = accessProblems(
+    config.access,
+    commands.map((c) => c.name),
+  );
+  if (problems.length) throw new ConfigError(file, problems);
   const adapters = enabledAdapters(config);
   const shown = masked(config) as typeof config;
   const lines = [

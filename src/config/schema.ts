@@ -15,7 +15,10 @@ export const SECRET_KEYS = new Set([
 
 const repo = z.string().regex(/^[\w.-]+\/[\w.-]+$/, "expected owner/name, e.g. jupyterhub/binderhub");
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, "expected an http(s) URL");
-const userRefList = z.array(z.string().regex(/^[a-z][a-z0-9-]*:\S+$/, "expected platform:userId, e.g. slack:U0123ABC"));
+const userRef = z.string().regex(/^[a-z][a-z0-9-]*:\S+$/, "expected platform:userId, e.g. slack:U0123ABC");
+const userRefList = z.array(userRef);
+const roleList = z.array(z.string().min(1));
+const roomRefList = z.array(z.string().regex(/^[a-z][a-z0-9-]*:\S+$/, "expected platform:roomId, e.g. slack:C0123ABC"));
 
 export const chartSchema = z.strictObject({
   /** Chart name as it appears in the chart index and in the deploy repo's dependencies. */
@@ -183,7 +186,38 @@ export const configSchema = z.strictObject({
   flood: z
     .strictObject({ max: z.number().int().min(0).default(5), perSeconds: z.number().positive().default(10) })
     .default({ max: 5, perSeconds: 10 }),
-  access: z.strictObject({ roles: z.record(z.string(), userRefList).default({}) }).default({ roles: {} }),
+  access: z
+    .strictObject({
+      /** Role name → immutable user refs (`slack:U…`, `matrix:@a:b`, `shell:local`, `platform:*`). */
+      roles: z.record(z.string(), userRefList).default({}),
+      /** Per command: the roles that may run it instead of the spec's (a list), or `{ roles, rooms }`. */
+      commands: z
+        .record(
+          z.string(),
+          z.union([
+            roleList.transform((roles) => ({ roles })),
+            z.strictObject({ roles: roleList.optional(), rooms: roomRefList.optional() }),
+          ]),
+        )
+        .default({}),
+      /** Grant a role to chat users linked to GitHub logins that are members of an org (or a team of it). */
+      github: z
+        .strictObject({
+          org: z.string().regex(/^[\w.-]+$/, "expected a GitHub organisation, e.g. jupyterhub"),
+          /** Team slug; without it, membership of the org counts. */
+          team: z
+            .string()
+            .regex(/^[\w.-]+$/, "expected a team slug, e.g. mybinder-operators")
+            .optional(),
+          role: z.string().default("operators"),
+          /** Chat user ref → GitHub login. */
+          users: z.record(userRef, z.string().regex(/^[A-Za-z0-9-]{1,39}$/, "expected a GitHub login")).default({}),
+          /** How long a membership answer is trusted, seconds. */
+          cacheSeconds: z.number().int().min(0).default(600),
+        })
+        .optional(),
+    })
+    .default({ roles: {}, commands: {} }),
   http: z
     .strictObject({ port: z.number().int().min(0).max(65535).default(0), host: z.string().default("0.0.0.0") })
     .default({ port: 0, host: "0.0.0.0" }),

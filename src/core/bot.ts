@@ -103,8 +103,8 @@ export class Bot<S> {
     log: Logger,
     outlet: Outlet,
   ): Promise<Reply> {
-    const access = this.opts.access.check(spec, msg);
-    if (!access.allowed) return fail(access.why);
+    const access = await this.opts.access.check(spec, msg);
+    if (!access.allowed) return fail(access.why, [], { denied: true });
     const bound = bind(spec, tokens, implied);
     if (!bound.ok) return fail(`${bound.error}.`, usage(spec, this.prefix));
     try {
@@ -112,7 +112,7 @@ export class Bot<S> {
         {
           message: msg,
           services: this.opts.services,
-          roles: this.opts.access.rolesFor(msg),
+          roles: (await this.opts.access.rolesFor(msg)).roles,
           log: log.child({ command: spec.name }),
           prefix: this.prefix,
           specs: this.opts.registry.all(),

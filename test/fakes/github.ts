@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from "node:net";
  * `apiUrl: fake.url`) talks to. Field names and status codes are GitHub's own; the state is set by
  * the test through the setters below, and every request is logged.
  *
- * Endpoints: repos.get, pulls.get, repos.listPullRequestsAssociatedWithCommit, repos.getContent,
+ * Endpoints: orgs.checkMembershipForUser, teams.getMembershipForUserInOrg, repos.get, pulls.get, repos.listPullRequestsAssociatedWithCommit, repos.getContent,
  * repos.getCommit, actions.{listRepoWorkflows, getWorkflow, listWorkflowRunsForRepo, listWorkflowRuns,
  * getWorkflowRun, listJobsForWorkflowRun, getJobForWorkflowRun, downloadJobLogsForWorkflowRun (302 to a
  * signed URL on this server, valid `logUrlTtlMs`), reRunWorkflowFailedJobs, reRunWorkflow (403 after 30 days)}.
@@ -122,6 +122,10 @@ export interface FakeGitHub {
   /** Requests matching a method and a path (string: exact path or prefix; RegExp: tested). */
   requestsTo(match: string | RegExp, method?: string): FakeRequest[];
   setRepo(repo: string, patch?: { default_branch?: string; private?: boolean }): void;
+  /** Public and private members of an org (GET /orgs/{org}/members/{login}: 204, else 404). */
+  setOrgMembers(org: string, logins: string[]): void;
+  /** A team's members by login, with their membership state (GET …/teams/{team}/memberships/{login}). */
+  setTeamMembers(org: string, team: string, members: Record<string, "active" | "pending">): void;
   setPull(
     repo: string,
     number: number,
@@ -212,6 +216,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const requests: FakeRequest[] = [];
   const reruns: FakeRerun[] = [];
   const failures: Failure[] = [];
+  const orgMembers = new Map<string, Set<string>>();
+  const teamMembers = new Map<string, Map<string, "active" | "pending">>(); // `${org}/${team}`
   let nextRunId = 9_000_000_001;
   let nextJobId = 25_000_000_001;
   let remaining = 5000;
@@ -524,6 +530,16 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       if (r) m = r;
       return r !== null;
     };
+    // Org and team membership (the access policy's GitHub grant), as GitHub answers a member token.
+    if (method === "GET" && hit("/orgs/([^/]+)/members/([^/]+)")) {
+      return orgMembers.get(m[1]!)?.has(m[2]!) ? send(res, 204, undefined) : notFound(res);
+    }
+    if (method === "GET" && hit("/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)")) {
+      const team = teamMembers.get(`${m[1]}/${m[2]}`);
+      const state = team?.get(m[3]!);
+      if (!state) return notFound(res);
+      return send(res, 200, { url: `${base}${path}`, role: "member", state }, {}, req);
+    }
     const R = "/repos/([^/]+/[^/]+)";
     if (method === "GET" && hit(`${R}`)) {
       if (!repos.has(m[1]!)) return notFound(res);
@@ -708,6 +724,12 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     },
     requests,
     reruns,
+    setOrgMembers(org, logins) {
+      orgMembers.set(org, new Set(logins));
+    },
+    setTeamMembers(org, team, members) {
+      teamMembers.set(`${org}/${team}`, new Map(Object.entries(members)));
+    },
     requestsTo(match, method) {
       return requests.filter((r) => matches(match, r.path) && (!method || r.method === method));
     },

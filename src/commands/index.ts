@@ -1,5 +1,6 @@
 import type { CommandSpec } from "../core/command.ts";
 import type { Services } from "../services.ts";
+import { check } from "./check.ts";
 import { help } from "./help.ts";
 import { sha } from "./sha.ts";
 import { status } from "./status.ts";
@@ -7,4 +8,4 @@ import { whoami } from "./whoami.ts";
 import { why } from "./why.ts";
 
 /** Every command the bot has, in the order `help` lists them. */
-export const commands: readonly CommandSpec<Services>[] = [help, sha, status, whoami, why];
+export const commands: readonly CommandSpec<Services>[] = [check, help, sha, status, whoami, why];

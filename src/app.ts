@@ -21,6 +21,8 @@ export interface App {
   loaded: LoadedConfig;
   redact: (text: string) => string;
   close(): Promise<void>;
+  /** Shutdown: outgoing requests in progress (GitHub) are aborted. */
+  abort(): void;
 }
 
 export interface AppOptions {
@@ -43,10 +45,12 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   const services = { config, store, log, now } as Services;
   // Sources are made on first use: a command nobody runs costs nothing at start-up.
   let octokit: Octokit | undefined;
+  const shutdown = new AbortController();
   const github = () => {
     octokit ??= createOctokit({
       apiUrl: config.github.apiUrl,
       log,
+      signal: shutdown.signal,
       ...(config.github.token ? { token: config.github.token } : {}),
     });
     return octokit;
@@ -75,6 +79,9 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     services,
     loaded,
     redact,
+    abort() {
+      shutdown.abort(new Error("binderbot is stopping"));
+    },
     async close() {
       await bot.close(); // follow-ups and long operations end before the store they write to
       charts?.close();

@@ -114,7 +114,7 @@ export class MatrixConnection implements MatrixContext {
   }
 
   /** An answer in progress: the sync token moves past its event only once it settles. */
-  track(answer: Promise<void>): void {
+  track(answer: Promise<unknown>): void {
     this.#token.track(answer);
   }
 

@@ -103,6 +103,21 @@ export class Inbound {
     };
   }
 
+  /** The reply to this event was sent (or none was due): a redelivery is a duplicate. */
+  answered(eventId: string): Promise<void> {
+    return this.#dedupe.done(eventId);
+  }
+
+  /** Answering this event failed: a redelivery (after a restart) may try again. */
+  unanswered(eventId: string): Promise<void> {
+    return this.#dedupe.release(eventId);
+  }
+
+  /** Shutdown: leases of unfinished answers lapse, so the next process answers them. */
+  stop(): void {
+    this.#dedupe.stop();
+  }
+
   #mentionsMe(content: Record<string, unknown>): boolean {
     const me = this.#ctx.userId;
     const mentions = content["m.mentions"] as { user_ids?: unknown } | undefined;

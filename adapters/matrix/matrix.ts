@@ -30,6 +30,7 @@ export class MatrixAdapter implements Adapter {
   readonly #rooms: Rooms;
   readonly #outbound: Outbound;
   #handler: MessageHandler | null = null;
+  #abandoned = false;
 
   constructor(opts: MatrixAdapterOptions) {
     this.platform = opts.platform ?? "matrix";
@@ -86,7 +87,12 @@ export class MatrixAdapter implements Adapter {
     return posted;
   }
 
+  abandon(): void {
+    this.#abandoned = true;
+  }
+
   async stop(): Promise<void> {
+    this.#inbound.stop();
     await this.#conn.stop();
     sdkSinks.delete(this.#log);
   }
@@ -106,18 +112,29 @@ export class MatrixAdapter implements Adapter {
     if (spoken) this.#conn.track(this.#answer(spoken));
   }
 
-  /** Asks the bot and posts its reply in the room (in the thread, if asked in one), as a reply to the question. */
-  async #answer(s: Spoken): Promise<void> {
+  /**
+   * Asks the bot and posts its reply in the room (in the thread, if asked in one), as a reply to the
+   * question. The event counts as handled only once the reply was sent: a process that dies before
+   * that answers the redelivered event after its restart.
+   */
+  async #answer(s: Spoken): Promise<"abandoned" | undefined> {
+    const msg = await this.#inbound.toMessage(s).catch((err: unknown) => {
+      this.#log.error({ eventId: s.eventId, roomId: s.roomId, err: oneLine(err) }, `${this.platform}: could not read a message`);
+      return null;
+    });
+    if (!msg) return;
     const { outlet, done } = answering(this);
     try {
-      const msg = await this.#inbound.toMessage(s);
       const handler = this.#handler;
-      if (!msg || !handler) return;
-      const reply = await handler(msg, outlet);
-      if (!reply) return;
-      const thread = reply.thread ?? msg.thread;
-      await this.#outbound.post(s.roomId, reply, { inReplyTo: s.eventId, ...(thread ? { thread } : {}) });
+      const reply = handler ? await handler(msg, outlet) : null;
+      if (this.#abandoned) return "abandoned"; // past the shutdown deadline: the next process answers
+      if (reply) {
+        const thread = reply.thread ?? msg.thread;
+        await this.#outbound.post(s.roomId, reply, { inReplyTo: s.eventId, ...(thread ? { thread } : {}) });
+      }
+      await this.#inbound.answered(s.eventId);
     } catch (err) {
+      await this.#inbound.unanswered(s.eventId);
       this.#metrics?.error(this.platform, "send");
       this.#log.error({ eventId: s.eventId, roomId: s.roomId, err: oneLine(err) }, `${this.platform}: could not answer`);
     } finally {

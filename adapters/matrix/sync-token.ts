@@ -18,7 +18,9 @@ export class SyncToken {
   /** Latest sync token seen (used on reconnect); the store holds the last one persisted. */
   #since: string | null = null;
   #persistChain: Promise<void> = Promise.resolve();
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  /** An answer was abandoned at shutdown: no later token may be persisted, so its event is redelivered. */
+  #frozen = false;
 
   constructor(o: { store: Store; log: Logger; platform: string }) {
     this.#store = o.store;
@@ -37,8 +39,11 @@ export class SyncToken {
     return this.#since;
   }
 
-  /** An answer in progress: tokens seen from now on are persisted only after it settles. */
-  track(answer: Promise<void>): void {
+  /**
+   * An answer in progress: tokens seen from now on are persisted only after it settles. One that
+   * resolves to "abandoned" (shutdown) holds every later token back for good.
+   */
+  track(answer: Promise<unknown>): void {
     const p = answer.finally(() => this.#inflight.delete(p));
     this.#inflight.add(p);
   }
@@ -50,7 +55,10 @@ export class SyncToken {
     const key = this.#key;
     this.#persistChain = this.#persistChain
       .then(() => Promise.allSettled(pending))
-      .then(() => this.#store.set(key, token))
+      .then(async (settled) => {
+        if (settled.some((r) => r.status === "fulfilled" && r.value === "abandoned")) this.#frozen = true;
+        if (!this.#frozen) await this.#store.set(key, token);
+      })
       .catch((err: unknown) => this.#log.warn({ err: oneLine(err) }, `${this.#platform}: could not persist the sync token`));
   }
 

@@ -32,6 +32,8 @@ const SPOKEN_SUBTYPES = new Set([undefined, "thread_broadcast", "file_share", "m
 export class SlackInbound {
   readonly #log: Logger;
   readonly #dedupe: Dedupe;
+  /** Event id → the dedupe ids claimed for it, until answered or given up. */
+  readonly #claims = new Map<string, readonly string[]>();
   readonly #onDrop: ((why: DropReason, eventId: string) => void) | undefined;
 
   constructor(o: {
@@ -51,6 +53,33 @@ export class SlackInbound {
     });
   }
 
+  /** The reply to this event was sent (or none was due): a redelivery is a duplicate, here and after a restart. */
+  async answered(eventId: string): Promise<void> {
+    for (const id of this.#take(eventId)) await this.#dedupe.done(id);
+  }
+
+  /** Answering failed before anything was said: a redelivery may try again. */
+  async unanswered(eventId: string): Promise<void> {
+    for (const id of this.#take(eventId)) await this.#dedupe.release(id);
+  }
+
+  /** Shutdown: leases of unfinished answers lapse, so a redelivery to the next process is answered. */
+  stop(): void {
+    this.#dedupe.stop();
+  }
+
+  #take(eventId: string): readonly string[] {
+    const ids = this.#claims.get(eventId) ?? [];
+    this.#claims.delete(eventId);
+    return ids;
+  }
+
+  #duplicate(eventId: string): null {
+    this.#log.debug({ eventId }, "slack duplicate event dropped");
+    this.#onDrop?.("duplicate", eventId);
+    return null;
+  }
+
   /** The Message in an event, or null for one dropped on purpose (told to onDrop). */
   async toMessage(
     kind: "message" | "app_mention",
@@ -67,11 +96,14 @@ export class SlackInbound {
     }
     // Slack re-delivers an event (same event_id) when an ack was late; a mention also arrives twice
     // (message + app_mention, different event ids, same channel and ts).
-    if (!(await this.#dedupe.claim(`ev:${eventId}`)) || !(await this.#dedupe.claim(`ts:${event.channel}:${event.ts}`))) {
-      this.#log.debug({ eventId }, "slack duplicate event dropped");
-      this.#onDrop?.("duplicate", eventId);
-      return null;
+    // Both claims stay "in progress" until the reply was sent (answered) or given up (unanswered).
+    const ids = [`ev:${eventId}`, `ts:${event.channel}:${event.ts}`] as const;
+    if (!(await this.#dedupe.claim(ids[0]))) return this.#duplicate(eventId);
+    if (!(await this.#dedupe.claim(ids[1]))) {
+      await this.#dedupe.done(ids[0]); // the same message under its other event id: this delivery is settled
+      return this.#duplicate(eventId);
     }
+    this.#claims.set(eventId, ids);
     const { text, mentioned } = normaliseIncoming(event.text ?? "", botUserId);
     return {
       platform: "slack",

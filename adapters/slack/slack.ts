@@ -60,6 +60,7 @@ export class SlackAdapter implements Adapter {
   #app: App | null = null;
   #socket: SlackSocket | null = null;
   #handler: MessageHandler | null = null;
+  #abandoned = false;
   #botUserId: string | undefined;
   #botId: string | undefined;
   #connected = false;
@@ -217,14 +218,17 @@ export class SlackAdapter implements Adapter {
     if (!msg) return;
     const { outlet, done } = answering(this);
     try {
-      let reply: Reply | null;
       try {
-        reply = await handler(msg, outlet);
+        const reply = await handler(msg, outlet);
+        if (this.#abandoned) return; // past the shutdown deadline: left unhandled for a redelivery
+        if (reply) await this.#post(msg.room, reply, msg.eventId); // a failure is logged and counted in #post
       } catch (err) {
-        this.#log.error({ err: describe(err), eventId: msg.eventId }, "slack message handler failed");
+        await this.#inbound.unanswered(msg.eventId);
+        this.#log.error({ err: describe(err), eventId: msg.eventId }, "slack could not answer");
         return;
       }
-      if (reply) await this.#post(msg.room, reply, msg.eventId).catch(() => undefined); // logged and counted in #post
+      // Only now is the event handled: a process that died before this answers its redelivery.
+      await this.#inbound.answered(msg.eventId);
     } finally {
       done();
     }
@@ -265,7 +269,12 @@ export class SlackAdapter implements Adapter {
     }
   }
 
+  abandon(): void {
+    this.#abandoned = true;
+  }
+
   async stop(): Promise<void> {
+    this.#inbound.stop();
     await this.#socket?.halt();
     const app = this.#app;
     this.#app = null;

@@ -41,7 +41,23 @@ export async function run(argv: string[]): Promise<number> {
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ why }, "stopping");
-      await Promise.allSettled(adapters.map((a) => a.stop()));
+      // Answers in progress get a deadline (a hung GitHub must not hold the pod past its grace period);
+      // what is unfinished then is abandoned unanswered: its event is redelivered to the next process.
+      const graceMs = app.services.config.shutdownGraceSeconds * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((r) => {
+        timer = setTimeout(() => r("late"), graceMs);
+      });
+      const adaptersStopped = Promise.allSettled(adapters.map((a) => a.stop()));
+      if ((await Promise.race([adaptersStopped, late])) === "late") {
+        log.warn(
+          { graceSeconds: graceMs / 1000 },
+          "stopping: answers still in progress are abandoned; they are answered after the restart",
+        );
+        for (const a of adapters) a.abandon?.();
+      }
+      clearTimeout(timer);
+      app.abort();
       await http?.stop();
       await app.close();
       stopped();

@@ -221,6 +221,11 @@ export const configSchema = z.strictObject({
   http: z
     .strictObject({ port: z.number().int().min(0).max(65535).default(0), host: z.string().default("0.0.0.0") })
     .default({ port: 0, host: "0.0.0.0" }),
+  /**
+   * On SIGTERM, answers in progress get this long to finish; then the process exits and they are
+   * answered after the restart. Below Kubernetes' 30 s grace period.
+   */
+  shutdownGraceSeconds: z.number().min(0).max(25).default(8),
   adapters: z
     .strictObject({
       shell: z.strictObject({ enabled: z.boolean().default(false) }).optional(),

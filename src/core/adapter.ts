@@ -77,5 +77,10 @@ export interface Adapter extends Outlet {
   /** Connects and starts delivering messages to `handler`. Rejects with a clear error when it cannot. */
   start(handler: MessageHandler): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * The shutdown deadline passed while answers were still in progress: post none of them and leave
+   * their events unhandled, so the platform's redelivery to the next process is answered.
+   */
+  abandon?(): void;
   status(): AdapterStatus;
 }

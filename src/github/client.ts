@@ -23,6 +23,8 @@ export interface OctokitOptions {
   timeoutMs?: number;
   /** The fetch under the timeout (tests count requests with it). */
   fetch?: typeof fetch;
+  /** Aborts every request in progress and any later one (shutdown). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -54,7 +56,10 @@ export function createOctokit(opts: OctokitOptions): Octokit {
   const describe = (o: { method?: string; url?: string }) => `${o.method ?? "GET"} ${String(o.url ?? "")}`;
   const timed = timedFetch("github", opts.fetch);
   const fetchWithTimeout: typeof fetch = (input, init) =>
-    timed(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+    timed(input, {
+      ...init,
+      signal: AbortSignal.any([init?.signal ?? AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])]),
+    });
 
   return new ThrottledOctokit({
     baseUrl: opts.apiUrl.replace(/\/+$/, ""),

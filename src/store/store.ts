@@ -21,9 +21,9 @@ export interface Store {
   /**
    * Sets `key` only when it is absent (or expired); true when this call set it. On Redis this is one
    * atomic `SET NX PX`, so of several replicas claiming the same key exactly one wins; on memory and
-   * sqlite it is atomic within this process.
+   * sqlite it is atomic within this process. The value stored is `value` (default: the expiry in ms).
    */
-  claim(key: string, ttlMs: number): Promise<boolean>;
+  claim(key: string, ttlMs: number, value?: unknown): Promise<boolean>;
   /** Every key starting with `prefix`, with its value. */
   entries<T>(prefix: string): AsyncGenerator<[string, T]>;
   close(): Promise<void>;
@@ -76,20 +76,21 @@ export class KeyvStore implements Store {
     return next;
   }
 
-  async claim(key: string, ttlMs: number): Promise<boolean> {
+  async claim(key: string, ttlMs: number, value?: unknown): Promise<boolean> {
     const expires = Date.now() + ttlMs;
+    const stored = value ?? expires;
     if (this.setIfAbsent) {
       // Stored in keyv's own format, so get() and delete() see the claim like any other value.
-      const serialized = await (this.keyv.serialize ?? JSON.stringify)({ value: expires, expires });
+      const serialized = await (this.keyv.serialize ?? JSON.stringify)({ value: stored, expires });
       return this.setIfAbsent(key, serialized as string, ttlMs);
     }
     let won = false;
-    await this.update<number>(
+    await this.update<unknown>(
       key,
       (cur) => {
         if (cur !== undefined) return cur;
         won = true;
-        return expires;
+        return stored;
       },
       ttlMs,
     );

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { diagnose, type Verdict, type VerdictKind } from "../diagnose/index.ts";
+import { diagnoseAsync, type Verdict, type VerdictKind } from "../diagnose/index.ts";
 import type { HistoryEntry, VerdictHistory } from "./history.ts";
 import { CiError, type CiJob, type CiProvider, type CiRun, type JobLog } from "./provider.ts";
 
@@ -86,8 +86,9 @@ export class RunDiagnoser {
         }
         throw err;
       }
-      // The CI says this job failed: the verdict is never "success", whatever the log shows.
-      const verdict = diagnose(log.text, undefined, { failed: true });
+      // The CI says this job failed: the verdict is never "success", whatever the log shows. Diagnosed in
+      // slices with turns of the event loop between them, so a huge log never delays other rooms or /healthz.
+      const verdict = await diagnoseAsync(log.text, undefined, { failed: true });
       const line = verdict.line == null ? null : log.lineOffset == null ? null : verdict.line + log.lineOffset;
       const failedStep = job.steps.find((s) => s.conclusion === "failure")?.name ?? null;
       results.push({ job, log, verdict, line, lineInTail: verdict.line ?? null, step: failedStep ?? verdict.step });

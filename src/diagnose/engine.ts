@@ -362,17 +362,62 @@ export function diagnose(text: string, sigs: Signatures = loadSignatures(), opts
   return d.finish();
 }
 
-/** Classify a log read from a stream (file, HTTP body) with bounded memory, whatever its size. */
+/** Characters diagnosed between two turns of the event loop (a few milliseconds of work, whatever the text). */
+export const SLICE_CHARS = 64 * 1024;
+
+export interface YieldOptions {
+  /** Gives the event loop a turn (default: setImmediate), so other rooms' answers and /healthz are not delayed. */
+  yieldToLoop?: () => Promise<void>;
+  sliceChars?: number;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Classify a whole log held in memory without blocking the event loop: the text is fed in slices of
+ * SLICE_CHARS with a turn of the event loop between them. Every pattern is linear in the line length and
+ * lines are cut at MAX_LINE_CHARS, so no slice takes long. Same verdict as `diagnose`.
+ */
+export async function diagnoseAsync(
+  text: string,
+  sigs: Signatures = loadSignatures(),
+  opts: DiagnoseOptions & YieldOptions = {},
+): Promise<Verdict> {
+  const d = new Diagnoser(sigs, opts);
+  const splitter = new LineSplitter((raw) => d.line(raw));
+  const slice = opts.sliceChars ?? SLICE_CHARS;
+  const yieldToLoop = opts.yieldToLoop ?? nextTurn;
+  for (let at = 0; at < text.length; at += slice) {
+    if (at > 0) await yieldToLoop();
+    splitter.push(text.slice(at, at + slice));
+  }
+  splitter.end();
+  return d.finish();
+}
+
+/** Classify a log read from a stream (file, HTTP body) with bounded memory, whatever its size, yielding between slices. */
 export async function diagnoseStream(
   input: AsyncIterable<string | Buffer> | NodeJS.ReadableStream,
   sigs: Signatures = loadSignatures(),
-  opts: DiagnoseOptions = {},
+  opts: DiagnoseOptions & YieldOptions = {},
 ): Promise<Verdict> {
   const d = new Diagnoser(sigs, opts);
   const splitter = new LineSplitter((raw) => d.line(raw));
   const decoder = new TextDecoder("utf-8");
+  const slice = opts.sliceChars ?? SLICE_CHARS;
+  const yieldToLoop = opts.yieldToLoop ?? nextTurn;
+  let fed = 0;
   for await (const chunk of input as AsyncIterable<string | Buffer | Uint8Array>) {
-    splitter.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+    const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    for (let at = 0; at < text.length; at += slice) {
+      if (fed >= slice) {
+        fed = 0;
+        await yieldToLoop();
+      }
+      const part = text.slice(at, at + slice);
+      splitter.push(part);
+      fed += part.length;
+    }
   }
   splitter.push(decoder.decode());
   splitter.end();

@@ -1,5 +1,5 @@
 /** Public API of the diagnosis engine (used by `!binder why`, the CLI and the CI providers). */
-export { Diagnoser, diagnose, diagnoseStream } from "./engine.ts";
+export { type DiagnoseOptions, Diagnoser, diagnose, diagnoseAsync, diagnoseStream, SLICE_CHARS } from "./engine.ts";
 export { normalizeLine } from "./normalize.ts";
 export {
   type Category,

@@ -25,6 +25,22 @@ export interface DiagnoseOptions {
    * whatever the log says.
    */
   failed?: boolean;
+  /**
+   * After the marker, test each line first against one combined pattern of the deferral targets still
+   * missing (default true). false keeps the former line-by-line path; only the benchmark uses it.
+   */
+  prefilter?: boolean;
+}
+
+/** One pattern matching wherever any of the signatures' patterns does (named groups made plain). */
+function combined(targets: Signature[]): RegExp[] {
+  const byFlags = new Map<string, string[]>();
+  for (const t of targets)
+    for (const p of t.patterns) {
+      const flags = p.regex.flags.replace(/[gy]/g, "");
+      byFlags.set(flags, [...(byFlags.get(flags) ?? []), p.regex.source.replace(/\(\?<(?![=!])[^>]+>/g, "(?:")]);
+    }
+  return [...byFlags].map(([flags, sources]) => new RegExp(sources.map((x) => `(?:${x})`).join("|"), flags));
 }
 
 interface Line {
@@ -81,6 +97,9 @@ export class Diagnoser {
   private lastStep: { lines: Line[]; name: string | null } | null = null;
   private readonly deferTargets: Signature[];
   private readonly after = new Map<string, Hit>();
+  /** The deferral targets not yet seen after the marker, and one combined pattern over them. */
+  private missing: Signature[] = [];
+  private filter: RegExp[] | null = null;
 
   constructor(
     private readonly sigs: Signatures,
@@ -88,6 +107,7 @@ export class Diagnoser {
   ) {
     const ids = new Set(sigs.signatures.flatMap((s) => s.defersTo));
     this.deferTargets = sigs.signatures.filter((s) => ids.has(s.id));
+    this.missing = this.deferTargets;
   }
 
   /** Feed one raw line (without its "\n"). */
@@ -157,12 +177,24 @@ export class Diagnoser {
     return ordered.filter((l) => l.n >= first);
   }
 
+  /** After the marker only the deferral targets are looked for; nothing is done once all were seen. */
   private afterMarker(line: Line): void {
-    if (line.text.trim() === "" || this.after.size === this.deferTargets.length) return;
-    for (const sig of this.deferTargets) {
-      if (this.after.has(sig.id)) continue;
+    if (this.missing.length === 0 || line.text.trim() === "") return;
+    if (this.opts.prefilter !== false) {
+      this.filter ??= combined(this.missing);
+      if (!this.filter.some((re) => re.test(line.text))) return;
+    }
+    let found = false;
+    for (const sig of this.missing) {
       const hit = matchSig(sig, line);
-      if (hit) this.after.set(sig.id, hit);
+      if (hit) {
+        this.after.set(sig.id, hit);
+        found = true;
+      }
+    }
+    if (found) {
+      this.missing = this.missing.filter((s) => !this.after.has(s.id));
+      this.filter = null;
     }
   }
 

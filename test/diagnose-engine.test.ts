@@ -132,6 +132,29 @@ describe("never call a failed deploy a success (issue #8)", () => {
   });
 });
 
+describe("the slow path after the marker", () => {
+  it("the combined pre-filter over the deferral targets gives the line-by-line path's verdict on every log", () => {
+    const corpora = [ownLogs, ...(existsSync(sharedLogs) ? [sharedLogs] : [])];
+    for (const dir of corpora)
+      for (const row of expected(dir)) {
+        const text = readFileSync(join(dir, row.file), "utf8");
+        expect(diagnose(text, sigs), row.file).toEqual(diagnose(text, sigs, { prefilter: false }));
+      }
+  });
+
+  it("finds a target long after the marker, and the first of several", () => {
+    const log = [
+      "##[group]Run python ./deploy.py staging",
+      'error: deployment "hub" exceeded its progress deadline',
+      "##[error]Process completed with exit code 1.",
+      ...Array.from({ length: 3000 }, (_, i) => `pod/hub-${i} Running`),
+      'Failed to pull image "quay.io/jupyterhub/k8s-hub:4.2.0": toomanyrequests: You have reached your pull rate limit',
+      'Failed to pull image "quay.io/jupyterhub/k8s-hub:4.2.0": manifest unknown',
+    ].join("\n");
+    expect(diagnose(log, sigs)).toMatchObject({ verdict: "spurious", signature: { id: "K02" }, line: 3004 });
+  });
+});
+
 describe("verdict details", () => {
   it("captures chart and version of a missing chart version (helm 3.16 wording)", () => {
     const v = diagnose(readFileSync(join(ownLogs, "gha-chart-missing-helm316.log"), "utf8"), sigs);

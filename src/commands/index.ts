@@ -1,5 +1,6 @@
 import type { CommandSpec } from "../core/command.ts";
 import type { Services } from "../services.ts";
+import { bump } from "./bump.ts";
 import { check } from "./check.ts";
 import { help } from "./help.ts";
 import { sha } from "./sha.ts";
@@ -8,4 +9,4 @@ import { whoami } from "./whoami.ts";
 import { why } from "./why.ts";
 
 /** Every command the bot has, in the order `help` lists them. */
-export const commands: readonly CommandSpec<Services>[] = [check, help, sha, status, whoami, why];
+export const commands: readonly CommandSpec<Services>[] = [bump, check, help, sha, status, whoami, why];

@@ -11,6 +11,9 @@ import type { AddressInfo, Socket } from "node:net";
  * repos.getCommit, actions.{listRepoWorkflows, getWorkflow, listWorkflowRunsForRepo, listWorkflowRuns,
  * getWorkflowRun, listJobsForWorkflowRun, getJobForWorkflowRun, downloadJobLogsForWorkflowRun (302 to a
  * signed URL on this server, valid `logUrlTtlMs`), reRunWorkflowFailedJobs, reRunWorkflow (403 after 30 days)}.
+ * Writes: git refs of branches (get, create, force-update: a branch's files are those of the commit
+ * it is moved to), contents PUT (a commit on a branch, 409 on a stale blob sha), pulls list / create
+ * (422 for a second open PR of the same head, or no commits) / update.
  * Every JSON GET carries an ETag and answers If-None-Match with a real 304, and rate-limit headers.
  */
 
@@ -158,6 +161,12 @@ export interface FakeGitHub {
     kind: "primary" | "secondary" | "429",
     opts?: { match?: string | RegExp; resetInS?: number; retryAfterS?: number; times?: number },
   ): void;
+  /** A file's text as a ref sees it (a branch's own copy, else the every-ref one); null when absent. */
+  fileAt(repo: string, path: string, ref: string): string | null;
+  /** The pull requests of a repository, by number. */
+  pullsOf(repo: string): FakePull[];
+  /** Commits made through the contents API (PUT /contents), oldest first. */
+  readonly writes: Array<{ repo: string; branch: string; path: string; message: string; sha: string; parent: string }>;
   close(): Promise<void>;
 }
 
@@ -211,6 +220,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const pulls = new Map<string, FakePull>(); // `${repo}#${n}`
   const files = new Map<string, Buffer | null>(); // `${repo}\0${ref}\0${path}`, ref "" = every ref
   const commits = new Map<string, { sha: string; message: string; parents: string[]; date: string }>(); // `${repo}\0${ref}`
+  const heads = new Map<string, string>(); // `${repo}\0${branch}` → commit sha
+  const writes: FakeGitHub["writes"] = [];
+  let nextPull = 1000;
   const runs = new Map<number, FakeRun & { repo: string }>();
   const jobs = new Map<number, FakeJob>();
   const requests: FakeRequest[] = [];
@@ -552,6 +564,144 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const p = pulls.get(`${repo}#${m[2]}`);
       return p ? send(res, 200, pullJson(repo, p), {}, req) : notFound(res);
     }
+    // ----- writes: branches (git refs), a file's contents on a branch, pull requests -----
+    const headOf = (branch: string): string | undefined => {
+      const k = `${repo}\0${branch}`;
+      if (!heads.has(k) && branch === ensureRepo(repo).default_branch) heads.set(k, sha1(`branch:${repo}:${branch}`));
+      return heads.get(k);
+    };
+    /** Points `branch` at `sha`; its files become those of the branch that was at `sha`. */
+    const moveBranch = (branch: string, sha: string) => {
+      const from = [...heads.entries()].find(([k, v]) => k.startsWith(`${repo}\0`) && v === sha)?.[0].split("\0")[1];
+      for (const k of [...files.keys()]) if (k.startsWith(`${repo}\0${branch}\0`)) files.delete(k);
+      if (from !== undefined) {
+        for (const [k, v] of [...files.entries()]) {
+          const [r, ref, fp] = k.split("\0");
+          if (r === repo && ref === from) files.set(`${repo}\0${branch}\0${fp}`, v);
+        }
+      }
+      heads.set(`${repo}\0${branch}`, sha);
+    };
+    const refJson = (branch: string, sha: string) => ({
+      ref: `refs/heads/${branch}`,
+      node_id: `REF_${sha.slice(0, 8)}`,
+      url: `${base}/repos/${repo}/git/refs/heads/${branch}`,
+      object: { sha, type: "commit", url: `${base}/repos/${repo}/git/commits/${sha}` },
+    });
+    // Octokit sends the ref as one path segment (heads%2Fmain), as GitHub accepts it.
+    if (hit(`${R}/git/refs?/(heads(?:/|%2F).+)`) && (method === "GET" || method === "PATCH")) {
+      const branch = decodeURIComponent(m[2]!).replace(/^heads\//, "");
+      const head = headOf(branch);
+      if (!head) return send(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });
+      if (method === "GET") return send(res, 200, refJson(branch, head), {}, req);
+      const b = (body ?? {}) as { sha?: string; force?: boolean };
+      if (!b.sha) return send(res, 422, { message: "Invalid request.", documentation_url: DOCS, status: "422" });
+      moveBranch(branch, b.sha);
+      return send(res, 200, refJson(branch, b.sha));
+    }
+    if (method === "POST" && path === `/repos/${repo}/git/refs`) {
+      const b = (body ?? {}) as { ref?: string; sha?: string };
+      const branch = b.ref?.replace(/^refs\/heads\//, "");
+      if (!branch || !b.sha) return send(res, 422, { message: "Invalid request.", documentation_url: DOCS, status: "422" });
+      if (headOf(branch)) return send(res, 422, { message: "Reference already exists", documentation_url: DOCS, status: "422" });
+      moveBranch(branch, b.sha);
+      return send(res, 201, refJson(branch, b.sha));
+    }
+    if (method === "PUT" && hit(`${R}/contents/(.+)`)) {
+      const fpath = decodeURIComponent(m[2]!);
+      const b = (body ?? {}) as { message?: string; content?: string; sha?: string; branch?: string };
+      const branch = b.branch ?? ensureRepo(repo).default_branch;
+      const parent = headOf(branch);
+      if (!parent) return send(res, 404, { message: `Branch ${branch} not found`, documentation_url: DOCS, status: "404" });
+      const key = files.has(`${repo}\0${branch}\0${fpath}`) ? `${repo}\0${branch}\0${fpath}` : `${repo}\0\0${fpath}`;
+      const existing = files.get(key);
+      if (existing && b.sha !== blobSha(existing)) {
+        return send(res, 409, {
+          message: `${fpath} does not match ${b.sha ?? "(no sha)"}`,
+          documentation_url: DOCS,
+          status: "409",
+        });
+      }
+      if (!b.message || typeof b.content !== "string") {
+        return send(res, 422, { message: "Invalid request.", documentation_url: DOCS, status: "422" });
+      }
+      const content = Buffer.from(b.content, "base64");
+      files.set(`${repo}\0${branch}\0${fpath}`, content);
+      const commit = sha1(`commit:${parent}:${fpath}:${b.content}`);
+      heads.set(`${repo}\0${branch}`, commit);
+      writes.push({ repo, branch, path: fpath, message: b.message, sha: commit, parent });
+      return send(res, existing ? 200 : 201, {
+        content: { name: fpath.split("/").pop(), path: fpath, sha: blobSha(content), type: "file" },
+        commit: { sha: commit, message: b.message, parents: [{ sha: parent }] },
+      });
+    }
+    if (method === "GET" && path === `/repos/${repo}/pulls`) {
+      const q = url.searchParams;
+      const state = q.get("state") ?? "open";
+      const head = q.get("head");
+      const list = [...pulls.entries()]
+        .filter(([k]) => k.startsWith(`${repo}#`))
+        .map(([, p]) => p)
+        .filter((p) => state === "all" || p.state === state)
+        .filter((p) => !head || `${(p.head.repo ?? repo).split("/")[0]}:${p.head.ref}` === head)
+        .sort((a, b) => b.number - a.number)
+        .map((p) => pullJson(repo, p));
+      return paginate(res, req, url, null, list);
+    }
+    if (method === "POST" && path === `/repos/${repo}/pulls`) {
+      const b = (body ?? {}) as { title?: string; head?: string; base?: string; body?: string };
+      const headRef = b.head?.replace(/^[^:]+:/, "") ?? "";
+      const headSha = headOf(headRef);
+      const baseSha = b.base ? headOf(b.base) : undefined;
+      if (!b.title || !headSha || !baseSha) {
+        return send(res, 422, {
+          message: "Validation Failed",
+          errors: [{ resource: "PullRequest", code: "invalid" }],
+          documentation_url: DOCS,
+          status: "422",
+        });
+      }
+      const dup = [...pulls.values()].find(
+        (p) => p.state === "open" && p.head.ref === headRef && pulls.get(`${repo}#${p.number}`) === p,
+      );
+      if (dup) {
+        return send(res, 422, {
+          message: "Validation Failed",
+          errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${b.head}.` }],
+          documentation_url: DOCS,
+          status: "422",
+        });
+      }
+      if (headSha === baseSha) {
+        return send(res, 422, {
+          message: "Validation Failed",
+          errors: [{ resource: "PullRequest", code: "custom", message: `No commits between ${b.base} and ${headRef}` }],
+          documentation_url: DOCS,
+          status: "422",
+        });
+      }
+      const p = fake.setPull(repo, ++nextPull, {
+        title: b.title,
+        body: b.body ?? null,
+        user: user("binderbot[bot]"),
+        head: { ref: headRef, sha: headSha },
+        base: { ref: b.base!, sha: baseSha },
+      });
+      return send(res, 201, pullJson(repo, p));
+    }
+    if (method === "PATCH" && hit(`${R}/pulls/(\\d+)`)) {
+      const p = pulls.get(`${repo}#${m[2]}`);
+      if (!p) return notFound(res);
+      const b = (body ?? {}) as { title?: string; body?: string; state?: "open" | "closed" };
+      const q = fake.setPull(repo, p.number, {
+        ...(b.title !== undefined ? { title: b.title } : {}),
+        ...(b.body !== undefined ? { body: b.body } : {}),
+        ...(b.state !== undefined ? { state: b.state } : {}),
+        head: { sha: headOf(p.head.ref) ?? p.head.sha },
+        updated_at: iso(),
+      });
+      return send(res, 200, pullJson(repo, q));
+    }
     if (method === "GET" && hit(`${R}/commits/([0-9a-fA-F]{7,40})/pulls`)) {
       const sha = m[2]!.toLowerCase();
       const list = [...pulls.entries()]
@@ -564,7 +714,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     }
     if (method === "GET" && hit(`${R}/contents/(.+)`)) {
       const fpath = decodeURIComponent(m[2]!);
-      const ref = url.searchParams.get("ref") ?? "";
+      const asked = url.searchParams.get("ref") ?? "";
+      // A commit sha that is a branch's head reads that branch's files.
+      const ref = [...heads.entries()].find(([k, v]) => k.startsWith(`${repo}\0`) && v === asked)?.[0].split("\0")[1] ?? asked;
       const key = files.has(`${repo}\0${ref}\0${fpath}`) ? `${repo}\0${ref}\0${fpath}` : `${repo}\0\0${fpath}`;
       const content = files.get(key);
       if (!content) return notFound(res);
@@ -775,6 +927,16 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     setFile(full, path, content, ref) {
       ensureRepo(full);
       files.set(`${full}\0${ref ?? ""}\0${path.replace(/^\/+/, "")}`, content === null ? null : Buffer.from(content, "utf8"));
+    },
+    writes,
+    fileAt(full, path, ref) {
+      const p = path.replace(/^\/+/, "");
+      const own = files.get(`${full}\0${ref}\0${p}`);
+      const any = own === undefined ? files.get(`${full}\0\0${p}`) : own;
+      return any ? any.toString("utf8") : null;
+    },
+    pullsOf(full) {
+      return [...pulls.entries()].filter(([k]) => k.startsWith(`${full}#`)).map(([, p]) => p);
     },
     setCommit(full, ref, sha, extra = {}) {
       ensureRepo(full);

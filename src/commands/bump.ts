@@ -1,0 +1,72 @@
+import type { CommandSpec } from "../core/command.ts";
+import { userRef } from "../core/message.ts";
+import { code, codeBlock, fail, fields, link, list, ok, para, strong } from "../core/reply.ts";
+import { BumpError, type BumpResult, openBump } from "../deploy/bump.ts";
+import { bumpTarget } from "../deploy/bump-target.ts";
+import { DeployFileError } from "../deploy/deploy-file.ts";
+import { PinEditError } from "../deploy/pin-edit.ts";
+import type { Services } from "../services.ts";
+import { prItems } from "./status-reply.ts";
+
+/**
+ * `!binder bump [chart] [version|ref]`: the bump commit no person types by hand. Target: bump-target.ts
+ * (published only); the PR: src/deploy/bump.ts (one line changed, one open PR per chart).
+ */
+export const bump: CommandSpec<Services> = {
+  name: "bump",
+  summary: "Open (or update) the PR that pins a published chart version in the deploy repository",
+  description:
+    "Changes exactly the pinned version line of the chart's dependency in the deploy repository's chart file (comments, quoting and formatting kept byte for byte) on the branch binderbot/bump-<chart>, and opens a pull request whose body lists the upstream PRs included and links the compare view. Default: the newest published chart. A version must be published; a ref (commit, #PR, branch) is resolved with the sha engine and must have a published chart. An open bump PR for the same chart is updated rather than a second one opened.",
+  args: [
+    { name: "chart", type: "string", leading: true, description: "which chart, when several are configured" },
+    {
+      name: "target",
+      type: "string",
+      description: "a published chart version, or a ref (commit, #PR, branch) whose chart is published; default: the newest",
+    },
+  ],
+  examples: ["bump", "bump 1.0.0-0.dev.git.3512.h5d1e0f3c", "bump #1912", "bump binderhub main"],
+  access: ["operators"],
+  sideEffects: "pushes the branch binderbot/bump-<chart> and opens or updates a pull request on the deploy repository",
+  async run(ctx, { args }) {
+    const charts = ctx.services.charts.charts();
+    let chart = (args.chart as string | undefined) ?? charts[0]!;
+    let asked = args.target as string | undefined;
+    if (args.chart === undefined && asked !== undefined && charts.includes(asked)) {
+      chart = asked;
+      asked = undefined;
+    }
+    if (!charts.includes(chart)) return fail(`There is no chart '${chart}' (configured: ${charts.join(", ")}).`);
+    const target = await bumpTarget(ctx.services, chart, asked);
+    if (!target.ok) return fail(target.reason, [], { chart, asked: asked ?? null, refused: true });
+    let r: BumpResult;
+    try {
+      r = await openBump(ctx.services, { chart, version: target.version, requestedBy: userRef(ctx.message) });
+    } catch (e) {
+      if (e instanceof BumpError || e instanceof PinEditError || e instanceof DeployFileError) {
+        return fail(e.message.replace(/\.?$/, "."), [], { chart, version: target.version });
+      }
+      throw e;
+    }
+    const data = { ...r, how: target.how };
+    if (r.kind === "already-pinned") {
+      return ok([para(`${r.file} already pins ${chart} `, code(r.to), ` (${target.how}); nothing to bump.`)], data);
+    }
+    const chartRepo = ctx.services.config.charts.find((c) => c.name === chart)?.github ?? chart;
+    const pr = r.pr!;
+    return ok(
+      [
+        para(r.kind === "opened" ? "Opened " : "Updated ", link(pr.url, `PR #${pr.number}`), `: bump ${chart} to `, strong(r.to)),
+        fields([
+          ["From", code(r.from)],
+          ["To", [code(r.to), ` (${target.how})`]],
+          ["Upstream PRs", r.prs === null ? `unknown (${r.prsError ?? "?"})` : String(r.prs.length)],
+          ...(r.compareUrl ? ([["Compare", link(r.compareUrl)]] as Array<[string, ReturnType<typeof link>]>) : []),
+        ]),
+        ...(r.prs?.length ? [list(prItems(chartRepo, r.prs))] : []),
+        ...(r.lines ? [codeBlock(`- ${r.lines.before}\n+ ${r.lines.after}`, "diff")] : []),
+      ],
+      data,
+    );
+  },
+};

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../src/app.ts";
+import { renderPlain } from "../src/core/render.ts";
+import { say } from "./helpers/app.ts";
+import { CHART_FILE, DEPLOY, type DeployWorld, deployWorld } from "./helpers/deploy.ts";
+
+const OPERATORS = 'access:\n  roles:\n    operators: ["test:alice"]\n';
+const BRANCH = "binderbot/bump-binderhub";
+
+/** Lines that differ between two texts of the same line count (the bump never adds or drops lines). */
+function changedLines(a: string, b: string): Array<[string, string]> {
+  const x = a.split("\n");
+  const y = b.split("\n");
+  expect(y.length).toBe(x.length);
+  return x.flatMap((l, i) => (l === y[i] ? [] : [[l, y[i]!] as [string, string]]));
+}
+
+describe("!binder bump: a PR on the deploy repository that changes exactly the pinned version line", () => {
+  let w: DeployWorld;
+  let app: App;
+  const writes = () => w.github.requests.filter((r) => r.method !== "GET" && r.path.startsWith(`/repos/${DEPLOY}`));
+
+  beforeAll(async () => {
+    w = await deployWorld();
+    app = await w.app(OPERATORS);
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("refused without the operators role: nothing is written", async () => {
+    const r = await say(app, "!binder bump", { userId: "mallory" });
+    expect(r?.ok).toBe(false);
+    expect(r?.error).toMatch(/'bump' needs the role operators \(held by test:alice\); you are test:mallory/);
+    expect(writes()).toEqual([]);
+  });
+
+  it("refuses an unpublished chart (by version and by ref) and an unknown ref, with the reason; nothing is written", async () => {
+    const byVersion = await say(app, `!binder bump ${w.v.v5}`);
+    expect(byVersion?.ok).toBe(false);
+    expect(byVersion?.error).toContain(`${w.v.v5} is not a published binderhub chart, so I will not pin it`);
+    const byRef = await say(app, `!binder bump ${w.c.v5.slice(0, 8)}`);
+    expect(byRef?.ok).toBe(false);
+    expect(byRef?.error).toContain(`is ${w.v.v5}, which is not published yet`);
+    const unknown = await say(app, "!binder bump 0123456789abcdef");
+    expect(unknown?.ok).toBe(false);
+    expect(unknown?.error).toMatch(/^No commit 0123456789abcdef/);
+    expect(writes()).toEqual([]);
+  });
+
+  it("opens the PR for the newest published chart: one line changed byte for byte, upstream PRs and the compare link in the body", async () => {
+    const r = await say(app, "!binder bump");
+    expect(r?.ok, r ? renderPlain(r) : "").toBe(true);
+    expect(r?.data).toMatchObject({ kind: "opened", from: w.v.v1, to: w.v.v4, how: "the newest published version" });
+    const [pr, ...more] = w.github.pullsOf(DEPLOY);
+    expect(more).toEqual([]);
+    expect(pr).toMatchObject({
+      state: "open",
+      title: `Bump binderhub to ${w.v.v4}`,
+      head: { ref: BRANCH },
+      base: { ref: "main" },
+    });
+    expect(renderPlain(r!)).toContain(`Opened PR #${pr!.number} (https://github.com/${DEPLOY}/pull/${pr!.number})`);
+
+    const before = w.github.fileAt(DEPLOY, CHART_FILE, "main")!;
+    const after = w.github.fileAt(DEPLOY, CHART_FILE, BRANCH)!;
+    expect(changedLines(before, after)).toEqual([
+      [`    version: "${w.v.v1}"   # keep the quotes`, `    version: "${w.v.v4}"   # keep the quotes`],
+    ]);
+    expect(after.replace(w.v.v4, w.v.v1)).toBe(before); // every other byte kept
+    expect(w.github.writes).toEqual([expect.objectContaining({ branch: BRANCH, path: CHART_FILE })]);
+
+    const body = pr!.body ?? "";
+    for (const line of [
+      "- jupyterhub/binderhub#103 Quota per repository",
+      "- jupyterhub/binderhub#102 Fix the health check",
+      "- jupyterhub/binderhub#101 Use a faster builder",
+    ])
+      expect(body).toContain(line);
+    expect(body).toMatch(/Compare: https:\/\/github\.com\/jupyterhub\/binderhub\/compare\/[0-9a-f]{40}\.\.\.[0-9a-f]{40}/);
+    expect(body).toContain("Requested by test:alice");
+  });
+
+  it("a second bump updates the open PR instead of opening another; its branch is still one line from main", async () => {
+    const r = await say(app, `!binder bump ${w.c.v3.slice(0, 8)}`);
+    expect(r?.ok, r ? renderPlain(r) : "").toBe(true);
+    expect(r?.data).toMatchObject({ kind: "updated", to: w.v.v3 });
+    const pulls = w.github.pullsOf(DEPLOY);
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]).toMatchObject({ title: `Bump binderhub to ${w.v.v3}` });
+    expect(pulls[0]!.body).not.toContain("#103");
+    expect(pulls[0]!.body).toContain("#102 Fix the health check");
+    expect(renderPlain(r!)).toContain(`Updated PR #${pulls[0]!.number}`);
+    const before = w.github.fileAt(DEPLOY, CHART_FILE, "main")!;
+    const after = w.github.fileAt(DEPLOY, CHART_FILE, BRANCH)!;
+    expect(changedLines(before, after)).toEqual([
+      [`    version: "${w.v.v1}"   # keep the quotes`, `    version: "${w.v.v3}"   # keep the quotes`],
+    ]);
+    expect(w.github.requestsTo(`/repos/${DEPLOY}/pulls`, "POST")).toHaveLength(1);
+  });
+
+  it("a version that is already pinned: nothing to do, nothing written", async () => {
+    const n = writes().length;
+    const r = await say(app, `!binder bump binderhub ${w.v.v1}`);
+    expect(r?.ok).toBe(true);
+    expect(r?.data).toMatchObject({ kind: "already-pinned" });
+    expect(renderPlain(r!)).toContain("nothing to bump");
+    expect(writes().length).toBe(n);
+  });
+});

@@ -12,6 +12,8 @@ import { Registry } from "./core/registry.ts";
 import { createOctokit, type Octokit } from "./github/client.ts";
 import { githubMembership } from "./github/membership.ts";
 import { createLogger } from "./log.ts";
+import { metrics } from "./metrics.ts";
+import { Notifier } from "./notify/notifier.ts";
 import type { Services } from "./services.ts";
 import { openStore, type Store } from "./store/store.ts";
 
@@ -62,6 +64,11 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     charts = new ChartService({ config, store, log, now, octokit: github });
     return charts;
   });
+  let notifier: Notifier | undefined;
+  lazy(services, "notify", () => {
+    notifier = new Notifier({ config, store, log, now, charts: () => services.charts, ci: () => services.ci, github, metrics });
+    return notifier;
+  });
   const registry = new Registry(opts.commands ?? commands);
   const bot = new Bot<Services>({
     registry,
@@ -83,6 +90,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
       shutdown.abort(new Error("binderbot is stopping"));
     },
     async close() {
+      await notifier?.stop();
       await bot.close(); // follow-ups and long operations end before the store they write to
       charts?.close();
       await store.close();

@@ -17,6 +17,7 @@ interface Instruments {
   commands: Counter<"platform" | "command" | "outcome">;
   errors: Counter<"platform" | "kind">;
   outboxSize: Gauge;
+  notifications: Counter<"outcome">;
   sourceLatency: Histogram<"source">;
 }
 
@@ -51,6 +52,12 @@ function instruments(): Instruments {
       registers,
     }),
     outboxSize,
+    notifications: new Counter({
+      name: "binderbot_notifications_total",
+      help: "Unasked messages by outcome: sent, retry (will be tried again), failed (given up after the last try)",
+      labelNames: ["outcome"],
+      registers,
+    }),
     sourceLatency: new Histogram({
       name: "binderbot_source_latency_seconds",
       help: "Latency of calls to live sources",
@@ -99,9 +106,13 @@ export class Metrics {
   get errors(): Counter<"platform" | "kind"> {
     return this.#m.errors;
   }
-  /** Notifications waiting to be delivered. 0 until the notification outbox exists; set by it. */
+  /** Notifications waiting to be delivered (the outbox, src/notify/outbox.ts). */
   get outboxSize(): Gauge {
     return this.#m.outboxSize;
+  }
+  /** Unasked messages by outcome: sent, retry (a failed try that will be tried again), failed (given up). */
+  get notifications(): Counter<"outcome"> {
+    return this.#m.notifications;
   }
   /** How long a call to a live source (GitHub, chart index, git, CI) took. */
   get sourceLatency(): Histogram<"source"> {

@@ -3,6 +3,7 @@ import type { ChartService } from "./charts/service.ts";
 import type { CiProvider } from "./ci/provider.ts";
 import type { Config } from "./config/schema.ts";
 import type { Octokit } from "./github/client.ts";
+import type { Notifier } from "./notify/notifier.ts";
 import type { Store } from "./store/store.ts";
 
 /**
@@ -20,4 +21,6 @@ export interface Services {
   charts: ChartService;
   /** The GitHub client (config.github), made on first use. */
   github: Octokit;
+  /** Unasked messages: watchers, waiters, subscriptions, the outbox (started by `run`). */
+  notify: Notifier;
 }

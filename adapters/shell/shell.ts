@@ -110,7 +110,7 @@ export class ShellAdapter implements Adapter {
     const reply = await handler(
       {
         platform: this.platform,
-        room: "terminal",
+        room: "local",
         userId: this.#userId,
         text: line,
         eventId: `shell-${process.pid}-${job.seq}`,

@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import type { UserRef } from "../core/ref.ts";
 import { createOctokit, type Octokit } from "../github/client.ts";
+import { durationMs } from "../notify/duration.ts";
+import { type Asker, addWaiter } from "../notify/waiters.ts";
 import type { Store } from "../store/store.ts";
 import { type ShaAnswer, ShaError, type VersionExplanation } from "./answer.ts";
 import { answerFor } from "./assemble.ts";
@@ -13,7 +15,6 @@ import { ChartIndex } from "./index.ts";
 import { Mirror } from "./mirror.ts";
 import { PinReader } from "./pin.ts";
 import { resolveRef, resolveSha } from "./resolve-ref.ts";
-import { type Asker, addWaiter } from "./waiters.ts";
 
 export interface ChartServiceOptions {
   config: Config;
@@ -33,7 +34,7 @@ export interface ChartServiceOptions {
  *
  * A façade over one ChartContext per chart: resolve-ref.ts (ref → commit), topology.ts (which
  * commit CI built, tags), compute.ts (the rule), assemble.ts (the answer), deploy-pin.ts,
- * explain-version.ts and waiters.ts.
+ * explain-version.ts, and the notifier's waiters (src/notify/waiters.ts).
  */
 export class ChartService {
   readonly #opts: ChartServiceOptions;
@@ -115,9 +116,9 @@ export class ChartService {
     return explainVersion(this.#ctx(chart), version);
   }
 
-  /** Registers "tell this room when <version> is published" (the notifier comes with its own issue). */
+  /** Registers "tell this room when <version> is published"; the notifier (src/notify/) keeps the promise. */
   addWaiter(a: ShaAnswer, who: Asker): Promise<string> {
-    return addWaiter(this.#opts.store, this.#opts.now, a, who);
+    return addWaiter(this.#opts.store, this.#opts.now, a, who, durationMs(this.#opts.config.notify.waiterTtl));
   }
 
   #octo(): Octokit {

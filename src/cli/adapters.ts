@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.ts";
 import type { Adapter } from "../core/adapter.ts";
 import type { HttpServer } from "../http/server.ts";
 import type { Metrics } from "../metrics.ts";
+import type { Send } from "../notify/outbox.ts";
 
 /** What `run` shares with the adapters: the bot's HTTP server (when http.port > 0) and its metrics. */
 export interface AdapterContext {
@@ -69,4 +70,13 @@ export async function buildAdapters(app: App, ctx: AdapterContext = {}): Promise
     }
   }
   return out;
+}
+
+/** The notifier's way out: a target's platform picks the adapter, which says it in the room (and thread). */
+export function sendThrough(adapters: readonly Adapter[]): Send {
+  return async (target, reply) => {
+    const adapter = adapters.find((a) => a.platform === target.platform);
+    if (!adapter) throw new Error(`no ${target.platform} adapter is running`);
+    await adapter.send(target.room, target.thread ? { ...reply, thread: target.thread } : reply);
+  };
 }

@@ -5,7 +5,7 @@ import { configPath, loadConfig } from "../config/load.ts";
 import type { Adapter } from "../core/adapter.ts";
 import { HttpServer } from "../http/server.ts";
 import { countingHandler, metrics } from "../metrics.ts";
-import { buildAdapters, enabledAdapters } from "./adapters.ts";
+import { buildAdapters, enabledAdapters, sendThrough } from "./adapters.ts";
 import { RUN_USAGE } from "./usage.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -41,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ why }, "stopping");
+      await app.services.notify.stop();
       // Answers in progress get a deadline (a hung GitHub must not hold the pod past its grace period);
       // what is unfinished then is abandoned unanswered: its event is redelivered to the next process.
       const graceMs = app.services.config.shutdownGraceSeconds * 1000;
@@ -80,8 +81,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     log.info({ platform: a.platform }, "adapter started");
   }
+  // Unasked messages go out through the adapters' send(room, reply), once they are up.
+  await app.services.notify.start(sendThrough(adapters));
   const shell = adapters.find((a) => a.platform === "shell") as ShellAdapter | undefined;
-  if (shell && adapters.length === 1) {
+  const shellWatches = Object.keys(app.services.config.notify.rooms).some((r) => r.startsWith("shell:"));
+  if (shell && adapters.length === 1 && !shellWatches) {
     // Alone in the terminal: the session ends with its input, once what commands said they would
     // follow (a retried run) has been said; Ctrl-C ends it at once.
     await Promise.race([
@@ -92,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     await stop("input closed");
     return 0;
   }
-  // Chat adapters keep the process alive; a signal ends it.
+  // Chat adapters (or a terminal subscribed to notifications) keep the process alive; a signal ends it.
   await done;
   return 0;
 }

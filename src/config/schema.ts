@@ -101,6 +101,48 @@ export const siteSchema = z.strictObject({
   launch: z.boolean().default(true),
 });
 
+const cronExpr = z
+  .string()
+  .refine(
+    (s) => s === "" || cron.validate(s),
+    'expected a cron expression such as "*/2 * * * *" (seconds allowed), or "" for none',
+  );
+/** "90s", "30m", "12h", "1d", or a number of seconds. */
+const duration = z.union([
+  z.number().positive(),
+  z.string().regex(/^\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)$/, 'expected a duration such as "30s", "10m", "12h" or "1d"'),
+]);
+
+export const notifyTopics = ["charts", "deploys", "behind"] as const;
+
+export const notifySchema = z.strictObject({
+  /** "<platform>:<room>" → what it is told unasked; `!binder watch|unwatch` change it at run time. */
+  rooms: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*:\S+$/, "expected platform:room, e.g. slack:C0123ABC or shell:local"),
+      z.array(z.enum(notifyTopics)),
+    )
+    .default({}),
+  schedules: z
+    .strictObject({
+      /** Chart index poll (conditional GET). */
+      index: cronExpr.default("*/2 * * * *"),
+      /** Deploy workflow runs. */
+      deploys: cronExpr.default("*/5 * * * *"),
+      /** "N versions behind", once a day. */
+      behind: cronExpr.default("0 9 * * *"),
+    })
+    .default({ index: "*/2 * * * *", deploys: "*/5 * * * *", behind: "0 9 * * *" }),
+  /** How long a `sha`/`why` waiter is kept before it expires unsent. */
+  waiterTtl: duration.default("1d"),
+  /** Tries per notification and room before it is given up (logged at error, counted in /metrics). */
+  attempts: z.number().int().min(1).max(50).default(8),
+  /** First retry delay; doubles each try (capped at 10 min). */
+  retryDelay: duration.default("5s"),
+  /** Schedule lease on the store (one replica runs each schedule); renewed at a third of it. */
+  lease: duration.default("30s"),
+});
+
 export const configSchema = z.strictObject({
   /** What a command starts with. */
   prefix: z.string().min(1).regex(/^\S+$/, "expected one word without spaces").default("!binder"),
@@ -123,6 +165,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       apiUrl: httpUrl.default("https://api.github.com"),
       token: z.string().min(1).optional(),
+      /** Secret of the GitHub webhook (POST /github/webhook); unset: webhooks are refused. */
+      webhookSecret: z.string().min(1).optional(),
     })
     .default({ apiUrl: "https://api.github.com" }),
   charts: z.array(chartSchema).min(1, "expected at least one chart"),
@@ -234,6 +278,8 @@ export const configSchema = z.strictObject({
       gitter: gitterSchema.optional(),
     })
     .default({}),
+  /** Unasked messages: chart published, deploy finished, versions behind (docs/notify.md). */
+  notify: notifySchema.default(notifySchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -24,6 +24,14 @@ export interface Store {
    * sqlite it is atomic within this process. The value stored is `value` (default: the expiry in ms).
    */
   claim(key: string, ttlMs: number, value?: unknown): Promise<boolean>;
+  /**
+   * A lease held by `owner`: taken when `key` is absent or expired, renewed (for ttlMs more) when
+   * `owner` already holds it; false while another owner holds it. On Redis one atomic script (a
+   * `SET NX PX` or, for the holder, a `PX` renewal), so of several replicas exactly one holds it.
+   */
+  lease(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up when `owner` holds it (a clean stop: another replica need not wait it out). */
+  release(key: string, owner: string): Promise<void>;
   /** Every key starting with `prefix`, with its value. */
   entries<T>(prefix: string): AsyncGenerator<[string, T]>;
   close(): Promise<void>;
@@ -39,6 +47,14 @@ export class KeyvStore implements Store {
     private readonly keyv: Keyv,
     /** A backend's own atomic set-if-absent (Redis); otherwise claims go through `update`. */
     private readonly setIfAbsent?: (key: string, value: string, ttlMs: number) => Promise<boolean>,
+    /** A backend's own atomic lease (Redis); otherwise leases go through `update`. */
+    private readonly atomicLease?: (
+      key: string,
+      owner: string,
+      value: string,
+      ttlMs: number,
+      release: boolean,
+    ) => Promise<boolean>,
   ) {
     // A backend that fails must not crash the process; failures surface as rejected calls.
     keyv.on("error", () => {});
@@ -77,13 +93,9 @@ export class KeyvStore implements Store {
   }
 
   async claim(key: string, ttlMs: number, value?: unknown): Promise<boolean> {
-    const expires = Date.now() + ttlMs;
-    const stored = value ?? expires;
-    if (this.setIfAbsent) {
-      // Stored in keyv's own format, so get() and delete() see the claim like any other value.
-      const serialized = await (this.keyv.serialize ?? JSON.stringify)({ value: stored, expires });
-      return this.setIfAbsent(key, serialized as string, ttlMs);
-    }
+    const stored = value ?? Date.now() + ttlMs;
+    // Stored in keyv's own format, so get() and delete() see the claim like any other value.
+    if (this.setIfAbsent) return this.setIfAbsent(key, await this.#serialized(stored, ttlMs), ttlMs);
     let won = false;
     await this.update<unknown>(
       key,
@@ -95,6 +107,34 @@ export class KeyvStore implements Store {
       ttlMs,
     );
     return won;
+  }
+
+  async lease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    if (this.atomicLease) return this.atomicLease(key, owner, await this.#serialized(owner, ttlMs), ttlMs, false);
+    let held = false;
+    await this.update<string>(
+      key,
+      (cur) => {
+        held = cur === undefined || cur === owner;
+        return held ? owner : cur;
+      },
+      // keeps the other owner's remaining time only approximately; fine within one process
+      ttlMs,
+    );
+    return held;
+  }
+
+  async release(key: string, owner: string): Promise<void> {
+    if (this.atomicLease) {
+      await this.atomicLease(key, owner, "", 0, true);
+      return;
+    }
+    await this.update<string>(key, (cur) => (cur === owner ? undefined : cur));
+  }
+
+  /** A value in keyv's own format, so get() sees it like any other. */
+  async #serialized(value: unknown, ttlMs: number): Promise<string> {
+    return (await (this.keyv.serialize ?? JSON.stringify)({ value, expires: Date.now() + ttlMs })) as string;
   }
 
   async *entries<T>(prefix: string): AsyncGenerator<[string, T]> {
@@ -148,12 +188,28 @@ export async function openStore(spec: string, dataDir: string): Promise<Store> {
         const set = await client.set(backend.createKeyPrefix(key, backend.namespace), value, { NX: true, PX: ttlMs });
         return set === "OK";
       },
+      async (key, owner, value, ttlMs, release) => {
+        const client = await backend.getClient();
+        const k = backend.createKeyPrefix(key, backend.namespace);
+        if (!release && (await client.set(k, value, { NX: true, PX: ttlMs })) === "OK") return true;
+        const mine = JSON.stringify({ value: owner }).slice(1, -1); // "value":"<owner>" inside the stored JSON
+        const r = await client.eval(release ? RELEASE_LUA : RENEW_LUA, { keys: [k], arguments: [mine, value, String(ttlMs)] });
+        return r === 1;
+      },
     );
     await backend.getClient(); // connect now: a wrong URL is a startup error, not a silent loss later
     return store;
   }
   throw new Error(`unknown store '${spec}' (expected sqlite, memory or redis://…)`);
 }
+
+/** Renews a lease (taken with SET NX PX) when this owner holds it; 1 when renewed. */
+const RENEW_LUA = `local v = redis.call('GET', KEYS[1])
+if v and string.find(v, ARGV[1], 1, true) then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
+return 0`;
+const RELEASE_LUA = `local v = redis.call('GET', KEYS[1])
+if v and string.find(v, ARGV[1], 1, true) then redis.call('DEL', KEYS[1]) return 1 end
+return 0`;
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, "//***@");

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
+import { type BotProcess, runBot } from "./helpers/bot-process.ts";
 import { TestRepo } from "./helpers/git.ts";
-import { count, prRepo, type RunningBot, startBot } from "./helpers/notify.ts";
+import { count, prRepo } from "./helpers/notify.ts";
 
 /** The issue's contract, from outside: `binderbot run --config F` in a terminal subscribed to charts. */
 describe("binderbot run announces a newly published chart once (issue #11 contract)", () => {
@@ -14,7 +15,7 @@ describe("binderbot run announces a newly published chart once (issue #11 contra
   let github: FakeGitHub;
   let dir: string;
   let t: ReturnType<typeof prRepo>;
-  const bots: RunningBot[] = [];
+  const bots: BotProcess[] = [];
 
   beforeAll(async () => {
     repo = TestRepo.create();
@@ -58,7 +59,7 @@ describe("binderbot run announces a newly published chart once (issue #11 contra
   };
 
   it("says nothing for what the index had, one message with the version and #1887 for a new entry, no repeats, not after a restart", async () => {
-    const bot = startBot(dir, yaml());
+    const bot = runBot(dir, yaml(), {});
     bots.push(bot);
     await bot.logged((l) => l.includes("recorded the published versions"));
     await polls(2);
@@ -75,9 +76,9 @@ describe("binderbot run announces a newly published chart once (issue #11 contra
     await polls(2);
     expect(count(bot.stdout(), `${t.published} is published`)).toBe(1);
 
-    bot.kill("SIGTERM");
+    bot.proc.kill("SIGTERM");
     expect(await bot.exited).toBe(0);
-    const again = startBot(dir, yaml());
+    const again = runBot(dir, yaml(), {});
     bots.push(again);
     await again.logged((l) => l.includes('"adapter started"'));
     await polls(3);

@@ -10,6 +10,8 @@ export interface BotProcess {
   /** Resolves once a whole line of stderr (the JSON log) matches. */
   logged(pred: (line: string) => boolean): Promise<void>;
   stderr(): string;
+  /** What it printed (the terminal's messages when it runs as the shell). */
+  stdout(): string;
   /** SIGKILL unless it has exited (afterEach). */
   kill(): void;
 }
@@ -27,6 +29,10 @@ export function runBot(dir: string, yaml: string, env: Record<string, string>): 
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
+  let stdout = "";
+  p.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
   const waiting: Array<() => void> = [];
   p.stderr?.setEncoding("utf8").on("data", (d: string) => {
     stderr += d;
@@ -44,6 +50,7 @@ export function runBot(dir: string, yaml: string, env: Record<string, string>): 
     exited,
     logged,
     stderr: () => stderr,
+    stdout: () => stdout,
     kill: () => {
       if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
     },

@@ -59,7 +59,7 @@ describe("binderbot run announces a newly published chart once (issue #11 contra
   };
 
   it("says nothing for what the index had, one message with the version and #1887 for a new entry, no repeats, not after a restart", async () => {
-    const bot = runBot(dir, yaml(), {});
+    const bot = runBot(dir, yaml(), { BINDERBOT_LOG_LEVEL: "info" });
     bots.push(bot);
     await bot.logged((l) => l.includes("recorded the published versions"));
     await polls(2);
@@ -78,7 +78,7 @@ describe("binderbot run announces a newly published chart once (issue #11 contra
 
     bot.proc.kill("SIGTERM");
     expect(await bot.exited).toBe(0);
-    const again = runBot(dir, yaml(), {});
+    const again = runBot(dir, yaml(), { BINDERBOT_LOG_LEVEL: "info" });
     bots.push(again);
     await again.logged((l) => l.includes('"adapter started"'));
     await polls(3);

@@ -83,7 +83,7 @@ describe("--help and --version", () => {
   );
 
   it("help SUBCOMMAND is SUBCOMMAND --help; after -- a --help is an operand", async () => {
-    expect((await runCli(["help", "check-config"])).stdout).toBe("usage: binderbot check-config [FILE]\n");
+    expect((await runCli(["help", "check-config"])).stdout).toBe("usage: binderbot check-config [FILE | --config FILE]\n");
     const r = await runCli(["ask", "--json", "--", "--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('"input":"--help"');

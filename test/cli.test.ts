@@ -133,11 +133,37 @@ describe("binderbot check-config", () => {
 
   it("exits 2 with the problems of an invalid config", async () => {
     const bad = join(dir, "bad2.yaml");
-    writeFileSync(bad, "charts: nope\n");
+    writeFileSync(bad, "charts: nope\nflood: { max: lots }\n");
     const r = await runCli(["check-config", bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("charts: expected array");
-    expect(r.stderr).toContain("deploy: expected object (missing)");
+    expect(r.stderr).toContain("flood.max: expected number");
+  });
+
+  it("checks a team file holding only adapters and access, showing the merged result", async () => {
+    const team = join(dir, "team.yaml");
+    writeFileSync(team, 'adapters:\n  slack: { botToken: "${SLACK_BOT_TOKEN}", appToken: "${SLACK_APP_TOKEN}" }\n');
+    const env = { SLACK_BOT_TOKEN: "xoxb-team-secret", SLACK_APP_TOKEN: "xapp-team-secret" };
+    const r = await runCli(["check-config", team], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("config/default.yaml");
+    expect(r.stdout).toContain("would start: slack");
+    expect(r.stdout).toContain("deploy: jupyterhub/mybinder.org-deploy mybinder/Chart.yaml");
+    expect(r.stdout).toContain("index: https://jupyterhub.github.io/helm-chart/index.yaml");
+    expect(r.stdout).not.toContain("team-secret");
+    const unset = await runCli(["check-config", team]);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain("environment variable SLACK_BOT_TOKEN is not set");
+    expect(unset.stderr).toContain("environment variable SLACK_APP_TOKEN is not set");
+  });
+
+  it("checks one file: more than one is bad usage", async () => {
+    const r = await runCli(["check-config", cfg, cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("check-config checks one file, got 2");
+    const flag = await runCli(["check-config", "-x"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("'-x'");
   });
 });
 

@@ -110,11 +110,23 @@ flood: { max: lots }
       "store: environment variable REDIS_PASSWORD is not set",
       'flood.max: expected number, got string "lots"',
       "adapters.slack.botToken: environment variable SLACK_BOT_TOKEN is not set (a value is required here)",
+      "adapters.slack.appToken: environment variable SLACK_APP_TOKEN is not set (a value is required here)",
     ]);
   });
 
-  it("reports an unreadable file", () => {
-    expect(() => loadConfig("/nonexistent/binderbot.yaml")).toThrow(/cannot read the file: ENOENT/);
+  it("names every unset secret of every adapter at once", () => {
+    const yaml = `${MINIMAL_YAML}adapters:
+  slack: { botToken: "\${SLACK_BOT_TOKEN}", appToken: "\${SLACK_APP_TOKEN}" }
+  matrix: { homeserver: "https://matrix.example.org", userId: "@bot:example.org", accessToken: "\${MATRIX_TOKEN}" }
+  gitter: { accessToken: "\${GITTER_TOKEN}" }
+`;
+    const unset = problems(yaml).map((p) => /environment variable (\w+) is not set/.exec(p)?.[1]);
+    expect(unset.sort()).toEqual(["GITTER_TOKEN", "MATRIX_TOKEN", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"]);
+  });
+
+  it("reports an unreadable file, saying why", () => {
+    expect(() => loadConfig("/nonexistent/binderbot.yaml")).toThrow(/cannot read the file: no such file/);
+    expect(() => loadConfig(tmpdir())).toThrow(/cannot read the file: is a directory/);
   });
 
   it("never prints a secret in an error", () => {
@@ -146,5 +158,44 @@ adapters:
     const f = join(dir, "team.yaml");
     writeFileSync(f, "charts: 3\n");
     expect(() => loadConfig(f, {})).toThrow(new RegExp(`${f.replace(/[.]/g, "\\.")}[\\s\\S]*charts: expected array`));
+  });
+});
+
+describe("a team config holds only what differs", () => {
+  const team = (text: string) => {
+    const f = join(mkdtempSync(join(tmpdir(), "bbteam-")), "team.yaml");
+    writeFileSync(f, text);
+    return f;
+  };
+  const shipped = loadConfig(DEFAULT_CONFIG, {}).config;
+
+  it("takes the shipped charts and deploy when it has only adapters and access", () => {
+    const f = team(`adapters:
+  slack: { botToken: "\${SLACK_BOT_TOKEN}", appToken: "\${SLACK_APP_TOKEN}" }
+access:
+  roles: { maintainer: ["slack:U0123ABC"] }
+`);
+    const loaded = loadConfig(f, { SLACK_BOT_TOKEN: "xoxb-team-bot", SLACK_APP_TOKEN: "xapp-team-app" });
+    expect(loaded.defaults).toBe(DEFAULT_CONFIG);
+    expect(loaded.config.charts).toEqual(shipped.charts);
+    expect(loaded.config.deploy).toEqual(shipped.deploy);
+    expect(loaded.config.adapters.slack?.botToken).toBe("xoxb-team-bot");
+    expect(loaded.config.access.roles).toEqual({ maintainer: ["slack:U0123ABC"] });
+    expect(loaded.secrets.has("xapp-team-app")).toBe(true);
+  });
+
+  it("merges mappings key by key and replaces lists", () => {
+    const f = team(`deploy: { branch: staging }
+charts:
+  - { name: jupyterhub, github: jupyterhub/zero-to-jupyterhub-k8s, git: /srv/z2jh.git, chartDir: jupyterhub, index: /srv/index.yaml }
+`);
+    const { config } = loadConfig(f, {});
+    expect(config.deploy).toEqual({ ...shipped.deploy, branch: "staging" });
+    expect(config.charts.map((c) => c.name)).toEqual(["jupyterhub"]);
+  });
+
+  it("names the team file in its problems", () => {
+    const f = team("flood: { max: lots }\n");
+    expect(() => loadConfig(f, {})).toThrow(new RegExp(`${f.replace(/[.]/g, "\\.")}[\\s\\S]*flood.max: expected number`));
   });
 });

@@ -70,10 +70,16 @@ describe("binderbot diagnose (the real process)", () => {
     expect(jsonLines(r.stdout)[0]).toMatchObject({ file: "-", verdict: "legitimate", signature: "PI04" });
   });
 
-  it("a missing file is reported on its own line; the other files are still classified; exit 1", async () => {
+  it("a directory is bad usage: exit 2 with the reason", async () => {
+    const r = await runCli(["diagnose", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot read ${dir}: is a directory`);
+  });
+
+  it("a missing file is reported on its own line; the other files are still classified; exit 2", async () => {
     const missing = join(dir, "nope.log");
     const r = await runCli(["diagnose", "--json", missing, join(own, "gha-job-cancelled.log")]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const lines = jsonLines(r.stdout);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({

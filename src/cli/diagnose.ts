@@ -6,7 +6,8 @@
  *    "line": 1-based line number in the file|null, "text": the decisive line|null, "advice": str}
  * A file that cannot be read gets a line of its own with verdict "unknown", nulls, and an extra "error"
  * key; the other files are still classified. Exit 0 when every file was classified (whatever the
- * verdicts), 1 when at least one file could not be read, 2 for bad usage (no files, unknown option).
+ * verdicts), 2 when a file could not be read (missing, a directory: the path given was wrong) or for
+ * bad usage (no files, unknown option).
  * "-" reads standard input.
  */
 import { createReadStream } from "node:fs";
@@ -97,5 +98,5 @@ export async function diagnoseCli(argv: string[], io: DiagnoseIO): Promise<numbe
     }
     io.stdout.write(`${json ? JSON.stringify(r) : readable(r)}\n`);
   }
-  return failed > 0 ? 1 : 0;
+  return failed > 0 ? 2 : 0;
 }

@@ -10,7 +10,8 @@ usage:
                                             answer each TEXT (or each stdin line) as if said in a room
   binderbot check-config [FILE]             validate a config; show what would start, secrets masked
   binderbot docs-commands                   print the commands reference (Markdown)
-  binderbot diagnose FILE... [--json]       classify CI log files: spurious, legitimate, success or unknown
+  binderbot diagnose FILE... [--json] [--signatures FILE]
+                                            classify CI log files: spurious, legitimate, success or unknown
   binderbot [SUBCOMMAND] --help | --version
 
 The config is --config FILE, else $BINDERBOT_CONFIG, else config/default.yaml.`;

@@ -25,6 +25,8 @@ export interface LoadedConfig {
   config: Config;
   /** Secret values found in the config, for redaction. */
   secrets: Set<string>;
+  /** The shipped defaults the file was laid over (keys it leaves out come from there), if any. */
+  defaults?: string;
 }
 
 /** Which file to read: an explicit path, then BINDERBOT_CONFIG, then config/default.yaml. */
@@ -32,17 +34,67 @@ export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv 
   return resolve(explicit || env.BINDERBOT_CONFIG || DEFAULT_CONFIG);
 }
 
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
-  }
-  return parseConfig(text, file, env);
+/**
+ * Reads a config. A team's file holds only what differs: it is laid over the shipped
+ * config/default.yaml (mybinder.org's), so the keys it leaves out (`charts`, `deploy`, …) take the
+ * shipped values. Mappings merge key by key; a list or a value replaces the default's.
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, defaults = DEFAULT_CONFIG): LoadedConfig {
+  const text = readConfigFile(file);
+  if (resolve(file) === resolve(defaults)) return parseConfig(text, file, env);
+  const base = yamlOf(readConfigFile(defaults), defaults);
+  return { ...parseConfig(text, file, env, { base }), defaults };
 }
 
-export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+function readConfigFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a directory"
+          : code === "EACCES"
+            ? "permission denied"
+            : (code ?? String(err));
+    throw new ConfigError(file, [`cannot read the file: ${why}`]);
+  }
+}
+
+/** `base` (the shipped defaults, parsed YAML) is what the file's keys are laid over. */
+export function parseConfig(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { base?: Record<string, unknown> } = {},
+): LoadedConfig {
+  let raw = yamlOf(text, file);
+  if (opts.base) raw = overlay(opts.base, raw) as Record<string, unknown>;
+
+  // Every problem at once: unset variables, schema errors and the checks across keys together, so
+  // one run of check-config lists all that must be fixed (every unset secret of every adapter too).
+  const interp = interpolate(raw, env);
+  const unsetAt = new Map(interp.unset.map((u) => [formatPath(u.path), u.name]));
+  const say = (path: readonly PropertyKey[], message: string) => {
+    const name = unsetAt.get(formatPath(path));
+    return name ? `${formatPath(path)}: environment variable ${name} is not set (a value is required here)` : message;
+  };
+  const envProblems = interp.errors.map((e) => `${formatPath(e.path)}: ${e.message}`);
+  const parsed = configSchema.safeParse(interp.value, { reportInput: true });
+  const schemaProblems = parsed.success ? [] : parsed.error.issues.map((i) => say(i.path, formatIssue(i)));
+  const reported = new Set(parsed.success ? [] : parsed.error.issues.map((i) => formatPath(i.path)));
+  const crossProblems = semanticChecks((parsed.success ? parsed.data : interp.value) as Loose)
+    .filter((p) => !reported.has(formatPath(p.path)))
+    .map((p) => say(p.path, `${formatPath(p.path)}: ${p.message}`));
+  const problems = [...envProblems, ...schemaProblems, ...crossProblems];
+  if (!parsed.success || problems.length) throw new ConfigError(file, problems);
+  const config = parsed.data;
+  return { file, config, secrets: collectSecrets(config) };
+}
+
+function yamlOf(text: string, file: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
@@ -54,43 +106,55 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== "object" || Array.isArray(raw))
     throw new ConfigError(file, ["(top level): expected a mapping of keys (prefix:, charts:, …)"]);
-
-  // Every problem at once: unset variables and schema errors together, so one run of check-config
-  // lists all that must be fixed.
-  const interp = interpolate(raw, env);
-  const envProblems = interp.errors.map((e) => `${formatPath(e.path)}: ${e.message}`);
-  const parsed = configSchema.safeParse(interp.value, { reportInput: true });
-  if (!parsed.success) {
-    const unsetAt = new Map(interp.unset.map((u) => [formatPath(u.path), u.name]));
-    const schemaProblems = parsed.error.issues.map((i) => {
-      const name = unsetAt.get(formatPath(i.path));
-      return name ? `${formatPath(i.path)}: environment variable ${name} is not set (a value is required here)` : formatIssue(i);
-    });
-    throw new ConfigError(file, [...envProblems, ...schemaProblems]);
-  }
-  if (envProblems.length) throw new ConfigError(file, envProblems);
-  const config = parsed.data;
-  const problems = semanticChecks(config);
-  if (problems.length) throw new ConfigError(file, problems);
-  return { file, config, secrets: collectSecrets(config) };
+  return raw as Record<string, unknown>;
 }
 
-function semanticChecks(c: Config): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  c.charts.forEach((ch, i) => {
-    if (seen.has(ch.name)) out.push(`charts[${i}].name: '${ch.name}' is configured twice`);
-    seen.add(ch.name);
-  });
-  const s = c.adapters.slack;
-  if (s?.enabled && s.mode === "socket" && !s.appToken)
-    out.push("adapters.slack.appToken: expected an app-level token (xapp-…) for mode: socket");
-  if (s?.enabled && s.mode === "http" && !s.signingSecret)
-    out.push("adapters.slack.signingSecret: expected the signing secret for mode: http");
-  if (s?.enabled && s.mode === "http" && c.http.port === 0)
-    out.push("http.port: expected a port for adapters.slack mode: http (Slack posts events to /slack/events)");
-  const m = c.adapters.matrix;
-  if (m?.enabled && !m.accessToken && !m.password) out.push("adapters.matrix: expected accessToken or password");
+/** `over` laid on `base`: mappings merge key by key, anything else (a list, a value) replaces. */
+function overlay(base: unknown, over: unknown): unknown {
+  if (!isMapping(base) || !isMapping(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? overlay(base[k], v) : v;
+  return out;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The config as far as it could be read: the checks across keys run on it even when the schema failed. */
+type Loose = {
+  charts?: Array<{ name?: unknown }> | unknown;
+  http?: { port?: unknown };
+  adapters?: {
+    slack?: { enabled?: unknown; mode?: unknown; appToken?: unknown; signingSecret?: unknown };
+    matrix?: { enabled?: unknown; accessToken?: unknown; password?: unknown };
+  };
+};
+
+function semanticChecks(c: Loose): Array<{ path: PropertyKey[]; message: string }> {
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  const seen = new Set<unknown>();
+  if (Array.isArray(c.charts))
+    c.charts.forEach((ch: { name?: unknown } | null, i) => {
+      if (typeof ch?.name !== "string") return;
+      if (seen.has(ch.name)) out.push({ path: ["charts", i, "name"], message: `'${ch.name}' is configured twice` });
+      seen.add(ch.name);
+    });
+  const s = isMapping(c.adapters?.slack) ? c.adapters.slack : undefined;
+  const slackOn = s !== undefined && s.enabled !== false;
+  const mode = s?.mode ?? "socket";
+  if (slackOn && mode === "socket" && !s.appToken)
+    out.push({ path: ["adapters", "slack", "appToken"], message: "expected an app-level token (xapp-…) for mode: socket" });
+  if (slackOn && mode === "http" && !s.signingSecret)
+    out.push({ path: ["adapters", "slack", "signingSecret"], message: "expected the signing secret for mode: http" });
+  if (slackOn && mode === "http" && (c.http?.port ?? 0) === 0)
+    out.push({
+      path: ["http", "port"],
+      message: "expected a port for adapters.slack mode: http (Slack posts events to /slack/events)",
+    });
+  const m = isMapping(c.adapters?.matrix) ? c.adapters.matrix : undefined;
+  if (m && m.enabled !== false && !m.accessToken && !m.password)
+    out.push({ path: ["adapters", "matrix", "accessToken"], message: "set accessToken (or password) for the bot account" });
   return out;
 }
 

@@ -25,6 +25,14 @@ describe("Matrix rendering", () => {
     expect(renderHtml(ok([codeBlock("x", 'js" onclick="x')]))).toBe("<pre><code>x</code></pre>");
   });
 
+  it("user text that says @room (or names a user) stays inert: m.mentions is always empty", () => {
+    const echo = fail("I don't know the command '@room'. Ask @alice:example.org or https://matrix.to/#/@bob:example.org");
+    const c = noticeContent(echo, { inReplyTo: "$q" });
+    expect(c["m.mentions"]).toEqual({}); // an explicit empty m.mentions: no @room, no user pings (MSC3952)
+    expect(JSON.stringify(c)).not.toContain('"room":true');
+    expect(c.formatted_body).not.toContain("<a ");
+  });
+
   it("makes an m.notice reply, or a reply inside a thread", () => {
     const r = fail("nope");
     expect(noticeContent(r, { inReplyTo: "$q" })).toEqual({

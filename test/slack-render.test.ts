@@ -22,10 +22,10 @@ describe("Slack rendering", () => {
       "<https://x.org/a?b=1&amp;c=2|the PR> <https://y.org>\n\n```\nline1\n&lt;tag&gt;\n```\n\n*Chart*: `1.0`\n\n\u2022 one\n\u2022 *two*",
     );
     expect(r.blocks).toEqual([
-      { type: "section", text: { type: "mrkdwn", text: "<https://x.org/a?b=1&amp;c=2|the PR> <https://y.org>" } },
-      { type: "section", text: { type: "mrkdwn", text: "```\nline1\n&lt;tag&gt;\n```" } },
-      { type: "section", fields: [{ type: "mrkdwn", text: "*Chart*\n`1.0`" }] },
-      { type: "section", text: { type: "mrkdwn", text: "\u2022 one\n\u2022 *two*" } },
+      { type: "section", text: { type: "mrkdwn", text: "<https://x.org/a?b=1&amp;c=2|the PR> <https://y.org>", verbatim: true } },
+      { type: "section", text: { type: "mrkdwn", text: "```\nline1\n&lt;tag&gt;\n```", verbatim: true } },
+      { type: "section", fields: [{ type: "mrkdwn", text: "*Chart*\n`1.0`", verbatim: true }] },
+      { type: "section", text: { type: "mrkdwn", text: "\u2022 one\n\u2022 *two*", verbatim: true } },
     ]);
   });
 

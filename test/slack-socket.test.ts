@@ -62,6 +62,22 @@ function dropped(why: string, n: number): Promise<void> {
 }
 
 describe("Slack adapter, Socket Mode, against a fake Slack", () => {
+  it("user text echoed in a reply never pings the room: <!channel>, <!here>, <!everyone>, @channel, @here", async () => {
+    await started();
+    const hostile = ["<!channel>", "<!here>", "<!everyone>", "@channel", "@here", "@everyone", "<!subteam^S1|@ops>"];
+    for (const [i, word] of hostile.entries()) {
+      const from = fake.posts.length;
+      // An unknown command: the answer quotes it. One user each, so flood control stays out of it.
+      await fake.sendEvent(fake.message(`!binder ${word}`, { user: `UHOSTILE${i}` }));
+      const post = await fake.waitForPost(() => true, from);
+      const all = JSON.stringify([post.text, post.blocks]);
+      expect(all, word).not.toMatch(/<!(?:channel|here|everyone|subteam)/);
+      expect(all, word).not.toMatch(/@(?:channel|here|everyone)\b/);
+      for (const b of (post.blocks ?? []) as Array<{ text?: { verbatim?: boolean }; fields?: Array<{ verbatim?: boolean }> }>)
+        for (const t of [b.text, ...(b.fields ?? [])].filter(Boolean)) expect(t?.verbatim).toBe(true);
+    }
+  });
+
   it("answers `!binder help` in the channel it was asked in, as mrkdwn and Block Kit", async () => {
     const a = await started();
     expect(a.status()).toMatchObject({ connected: true, detail: "socket: connected" });

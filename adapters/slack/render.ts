@@ -7,9 +7,17 @@ const FIELDS_PER_SECTION = 10;
 const BLOCKS_MAX = 50;
 const TEXT_MAX = 39_000;
 
-/** Escapes the three characters Slack treats as markup in text: & < >. */
+/**
+ * Escapes the three characters Slack treats as markup in text (& < >), so `<!channel>`, `<!here>`,
+ * `<!everyone>` or `<@U…>` in what a user typed shows as text; and breaks `@channel`, `@here`,
+ * `@everyone` with an invisible word joiner, so echoed user text can never ping a room.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/@(channel|here|everyone)\b/gi, "@\u2060$1");
 }
 
 /** Inline code: mrkdwn cannot escape a backtick inside `…`, so one is replaced by a look-alike. */
@@ -69,11 +77,12 @@ function clip(text: string, max: number): string {
 
 /** A Block Kit block, as chat.postMessage takes it. */
 export type SlackBlock =
-  | { type: "section"; text: { type: "mrkdwn"; text: string } }
-  | { type: "section"; fields: Array<{ type: "mrkdwn"; text: string }> };
+  | { type: "section"; text: { type: "mrkdwn"; text: string; verbatim: true } }
+  | { type: "section"; fields: Array<{ type: "mrkdwn"; text: string; verbatim: true }> };
 
 function section(text: string): SlackBlock {
-  return { type: "section", text: { type: "mrkdwn", text: clip(text, SECTION_MAX) } };
+  // verbatim: Slack must not turn words into mentions or links of its own; the renderer wrote every link.
+  return { type: "section", text: { type: "mrkdwn", text: clip(text, SECTION_MAX), verbatim: true } };
 }
 
 /** The reply as Block Kit sections (mrkdwn), within Slack's limits. */
@@ -84,9 +93,11 @@ export function renderBlocks(reply: Reply): SlackBlock[] {
       for (let i = 0; i < b.fields.length; i += FIELDS_PER_SECTION) {
         out.push({
           type: "section",
-          fields: b.fields
-            .slice(i, i + FIELDS_PER_SECTION)
-            .map((f) => ({ type: "mrkdwn", text: clip(`*${escapeMrkdwn(f.name)}*\n${mrkdwnInline(f.value)}`, FIELD_MAX) })),
+          fields: b.fields.slice(i, i + FIELDS_PER_SECTION).map((f) => ({
+            type: "mrkdwn",
+            text: clip(`*${escapeMrkdwn(f.name)}*\n${mrkdwnInline(f.value)}`, FIELD_MAX),
+            verbatim: true,
+          })),
         });
       }
     } else {

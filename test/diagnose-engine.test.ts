@@ -347,31 +347,67 @@ describe("signatures file", () => {
 markers: [{ id: m, pattern: '^##\\[error\\]' }]
 signatures:
 `;
-  it("names the file and the entry on a bad regex", () => {
+  it("names the file and the key path, with the entry's id, on a bad regex", () => {
     const bad = `${base}  - { id: X1, category: spurious, title: t, advice: a, patterns: ['ok'] }
   - { id: X2, category: spurious, title: t, advice: a, patterns: ['ok', '(unclosed'] }
 `;
     expect(() => parseSignatures(bad, "my.yaml")).toThrowError(
-      /my\.yaml[\s\S]*signatures\[1\] \(id X2\): patterns\[1\]: invalid regular expression/,
+      /my\.yaml[\s\S]*signatures\[1\] \(id X2\)\.patterns\[1\]: invalid regular expression \/\(unclosed\//,
     );
   });
 
-  it("rejects unknown categories, unknown keys, duplicate ids and dangling defers_to", () => {
-    const bad = `${base}  - { id: X1, category: flaky, title: t, advice: a, pattern: 'x' }
-  - { id: X1, category: noise, title: t, advice: a, pattern: 'x', colour: red }
-  - { id: X3, category: noise, title: t, advice: a, pattern: 'x', defers_to: [NOPE] }
-`;
+  const problems = (text: string): string[] => {
     try {
-      parseSignatures(bad, "bad.yaml");
-      expect.unreachable();
+      parseSignatures(text, "bad.yaml");
     } catch (err) {
       expect(err).toBeInstanceOf(SignaturesError);
-      const msg = (err as Error).message;
-      expect(msg).toMatch(/signatures\[0\] \(id X1\): category must be one of spurious, legitimate, noise/);
-      expect(msg).toMatch(/signatures\[1\] \(id X1\): unknown key 'colour'/);
-      expect(msg).toMatch(/duplicate id X1/);
-      expect(msg).toMatch(/defers_to names unknown id NOPE/);
+      return (err as SignaturesError).problems;
     }
+    return expect.unreachable() as never;
+  };
+
+  it("validated with zod like the config: every shape problem at once, by key path", () => {
+    expect(
+      problems(`${base}  - { id: X1, category: flaky, title: t, advice: a, pattern: 'x' }
+  - { id: X2, category: noise, title: t, advice: a, pattern: 'x', colour: red, confidence: 2 }
+  - { id: X3, category: noise, title: '', advice: a, followed_within: 0 }
+  - { id: 'not an id', category: noise, title: t, advice: a, pattern: 'x', patterns: ['y'] }
+`),
+    ).toEqual([
+      'signatures[0] (id X1).category: expected one of "spurious", "legitimate", "noise"',
+      "signatures[1] (id X2).confidence: Too big: expected number to be <=1",
+      "signatures[1] (id X2): unknown key 'colour'",
+      "signatures[2] (id X3).title: title is required",
+      "signatures[2] (id X3).followed_within: Too small: expected number to be >0",
+      "signatures[2] (id X3).patterns: give either pattern or patterns (a non-empty list)",
+      "signatures[3] (id not an id).id: id must be a word such as H13",
+      "signatures[3] (id not an id).patterns: give either pattern or patterns (a non-empty list)",
+    ]);
+    expect(problems("markers: []\nsignatures: []\ncolour: red\n")).toEqual([
+      "markers: at least one failure marker is needed",
+      "signatures: expected a non-empty list",
+      "(top level): unknown key 'colour'",
+    ]);
+    expect(problems("markers: [{ id: m, pattern: 'x', system: circleci }]\nsignatures: [{ id: A }]\n")).toEqual([
+      'markers[0].system: expected one of "gha", "travis"',
+      'signatures[0] (id A).category: expected one of "spurious", "legitimate", "noise"',
+      "signatures[0] (id A).title: expected string (missing)",
+      "signatures[0] (id A).advice: expected string (missing)",
+    ]);
+  });
+
+  it("then the entries together: regexes, duplicate ids, dangling defers_to", () => {
+    expect(
+      problems(`${base}  - { id: X1, category: noise, title: t, advice: a, pattern: 'x' }
+  - { id: X1, category: noise, title: t, advice: a, pattern: 'x' }
+  - { id: X3, category: noise, title: t, advice: a, pattern: '[', defers_to: [NOPE], noise_when_followed_by: ['('] }
+`),
+    ).toEqual([
+      "signatures[1] (id X1).id: duplicate id X1",
+      "signatures[2] (id X3).pattern: invalid regular expression /[/: Invalid regular expression: /[/: Unterminated character class",
+      "signatures[2] (id X3).noise_when_followed_by[0]: invalid regular expression /(/: Invalid regular expression: /(/: Unterminated group",
+      "signatures[2] (id X3).defers_to[0]: names unknown id NOPE",
+    ]);
   });
 
   it("a missing file and invalid YAML are clear errors", () => {

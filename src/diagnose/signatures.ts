@@ -1,11 +1,14 @@
 /**
- * config/signatures.yaml: the fingerprints of deploy failures, loaded and validated with errors that name
- * the file and the entry ("signatures[12] (id H13): patterns[1]: invalid regular expression …").
+ * config/signatures.yaml: the fingerprints of deploy failures, loaded and validated with zod like the config,
+ * with errors that name the file and the key path ("signatures[12] (id H13).patterns[1]: invalid regular
+ * expression …").
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
+import { z } from "zod";
+import { formatIssue, formatPath } from "../config/load.ts";
 
 export const DEFAULT_SIGNATURES = resolve(dirname(fileURLToPath(import.meta.url)), "../../config/signatures.yaml");
 
@@ -70,166 +73,146 @@ export class SignaturesError extends Error {
   }
 }
 
-const CATEGORIES: readonly Category[] = ["spurious", "legitimate", "noise"];
-const SYSTEMS: readonly CiSystem[] = ["gha", "travis"];
-const SIGNATURE_KEYS = new Set([
-  "id",
-  "category",
-  "title",
-  "family",
-  "patterns",
-  "pattern",
-  "advice",
-  "confidence",
-  "flags",
-  "defers_to",
-  "noise_when_followed_by",
-  "followed_within",
-  "doubt_when_preceded_by",
-  "source",
-]);
 const ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+const regexSource = z.string().min(1, "expected a non-empty regular expression");
+const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) => (typeof v === "string" ? [v] : v));
+const category = z.enum(["spurious", "legitimate", "noise"]);
+const linePatternSchema = z.strictObject({
+  id: z.string().regex(ID, "id must be a word such as gha-error").optional(),
+  system: z.enum(["gha", "travis"]).nullable().optional(),
+  pattern: regexSource,
+  flags: z.string().optional(),
+});
+const variantSchema = z.strictObject({ pattern: regexSource, category: category.optional(), advice: z.string().optional() });
+const patternSchema = z.union([regexSource, variantSchema]);
+const signatureSchema = z
+  .strictObject({
+    id: z.string().regex(ID, "id must be a word such as H13"),
+    category,
+    title: z.string().trim().min(1, "title is required"),
+    family: z.string().optional(),
+    pattern: patternSchema.optional(),
+    patterns: z.array(patternSchema).min(1, "expected at least one pattern").optional(),
+    advice: z.string().trim().min(1, "advice is required"),
+    confidence: z.number().min(0).max(1).default(0.9),
+    flags: z.string().optional(),
+    defers_to: stringOrList.default([]),
+    noise_when_followed_by: stringOrList.default([]),
+    followed_within: z.int().positive().default(10),
+    doubt_when_preceded_by: stringOrList.default([]),
+    /** Where the wording comes from (tool source file, issue): for the reader, not the engine. */
+    source: z.string().optional(),
+  })
+  .refine((s) => (s.pattern === undefined) !== (s.patterns === undefined), {
+    message: "give either pattern or patterns (a non-empty list)",
+    path: ["patterns"],
+  });
+const fileSchema = z.strictObject({
+  version: z.literal(1).optional(),
+  steps: z.array(linePatternSchema).default([]),
+  markers: z.array(linePatternSchema).min(1, "at least one failure marker is needed"),
+  success: z.array(linePatternSchema).default([]),
+  passed: z.array(linePatternSchema).default([]),
+  job_end: z.array(linePatternSchema).default([]),
+  errors: z.array(linePatternSchema).default([]),
+  signatures: z.array(signatureSchema).min(1, "expected a non-empty list"),
+});
+type SignatureEntry = z.infer<typeof signatureSchema>;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+/** A key path as the config's errors write it, with the signature's id: `signatures[12] (id H13).patterns[1]`. */
+function where(doc: unknown, path: readonly PropertyKey[]): string {
+  const text = formatPath(path);
+  const list = (doc as { signatures?: unknown } | null)?.signatures;
+  if (path[0] !== "signatures" || typeof path[1] !== "number" || !Array.isArray(list)) return text;
+  const id = (list[path[1]] as { id?: unknown } | undefined)?.id;
+  if (typeof id !== "string") return text;
+  const head = `signatures[${path[1]}]`;
+  return `${head} (id ${id})${text.slice(head.length)}`;
+}
 
-function compile(source: unknown, flags: string, where: string, problems: string[]): RegExp | null {
-  if (typeof source !== "string" || source === "") {
-    problems.push(`${where}: expected a non-empty regular expression string`);
-    return null;
-  }
+function compile(source: string, flags: string, path: PropertyKey[], problems: Array<[PropertyKey[], string]>): RegExp | null {
   try {
     return new RegExp(source, flags);
   } catch (err) {
-    problems.push(`${where}: invalid regular expression /${source}/: ${(err as Error).message}`);
+    problems.push([path, `invalid regular expression /${source}/: ${(err as Error).message}`]);
     return null;
   }
 }
 
-function stringList(v: unknown, where: string, problems: string[]): string[] {
-  if (v === undefined || v === null) return [];
-  const list = typeof v === "string" ? [v] : v;
-  if (!Array.isArray(list) || !list.every((x) => typeof x === "string")) {
-    problems.push(`${where}: expected a string or a list of strings`);
-    return [];
-  }
-  return list as string[];
-}
-
-function linePatterns(doc: Obj, key: string, problems: string[]): LinePattern[] {
-  const raw = doc[key];
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    problems.push(`${key}: expected a list`);
-    return [];
-  }
-  const out: LinePattern[] = [];
-  raw.forEach((entry, i) => {
-    const where = `${key}[${i}]${isObj(entry) && typeof entry.id === "string" ? ` (id ${entry.id})` : ""}`;
-    if (!isObj(entry)) {
-      problems.push(`${where}: expected a mapping with id and pattern`);
-      return;
-    }
-    const system = entry.system ?? null;
-    if (system !== null && !SYSTEMS.includes(system as CiSystem)) problems.push(`${where}: system must be gha or travis`);
-    const regex = compile(entry.pattern, typeof entry.flags === "string" ? entry.flags : "", `${where}: pattern`, problems);
-    if (regex)
-      out.push({ id: typeof entry.id === "string" ? entry.id : `${key}-${i}`, regex, system: system as CiSystem | null });
-  });
-  return out;
-}
-
 export function parseSignatures(text: string, file = "<signatures>"): Signatures {
-  const problems: string[] = [];
   let doc: unknown;
   try {
     doc = yaml.load(text, { filename: file });
   } catch (err) {
     throw new SignaturesError(file, [`not valid YAML: ${(err as Error).message}`]);
   }
-  if (!isObj(doc)) throw new SignaturesError(file, ["expected a mapping with steps, markers, success and signatures"]);
-  const steps = linePatterns(doc, "steps", problems);
-  const markers = linePatterns(doc, "markers", problems);
-  const success = linePatterns(doc, "success", problems);
-  const passed = linePatterns(doc, "passed", problems);
-  const jobEnd = linePatterns(doc, "job_end", problems);
-  const errors = linePatterns(doc, "errors", problems);
-  if (markers.length === 0 && problems.length === 0) problems.push("markers: at least one failure marker is needed");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new SignaturesError(file, ["expected a mapping with steps, markers, success and signatures"]);
+  const parsed = fileSchema.safeParse(doc);
+  if (!parsed.success) {
+    throw new SignaturesError(
+      file,
+      parsed.error.issues.map((i) => {
+        const line = formatIssue(i);
+        const at = formatPath(i.path);
+        return line.startsWith(at) ? `${where(doc, i.path)}${line.slice(at.length)}` : line;
+      }),
+    );
+  }
+  const d = parsed.data;
+  const problems: Array<[PropertyKey[], string]> = [];
+  const lines = (key: "steps" | "markers" | "success" | "passed" | "job_end" | "errors"): LinePattern[] =>
+    d[key].flatMap((e, i) => {
+      const regex = compile(e.pattern, e.flags ?? "", [key, i, "pattern"], problems);
+      return regex ? [{ id: e.id ?? `${key}-${i}`, regex, system: e.system ?? null }] : [];
+    });
+  const steps = lines("steps");
+  const markers = lines("markers");
+  const success = lines("success");
+  const passed = lines("passed");
+  const jobEnd = lines("job_end");
+  const errors = lines("errors");
 
   const signatures: Signature[] = [];
   const byId = new Map<string, Signature>();
-  const rawSigs = doc.signatures;
-  if (!Array.isArray(rawSigs) || rawSigs.length === 0) problems.push("signatures: expected a non-empty list");
-  const deferrals: Array<[string, string, string[]]> = [];
-  (Array.isArray(rawSigs) ? rawSigs : []).forEach((entry, i) => {
-    const id = isObj(entry) && typeof entry.id === "string" ? entry.id : undefined;
-    const where = `signatures[${i}]${id ? ` (id ${id})` : ""}`;
-    if (!isObj(entry)) {
-      problems.push(`${where}: expected a mapping`);
-      return;
-    }
-    for (const key of Object.keys(entry)) if (!SIGNATURE_KEYS.has(key)) problems.push(`${where}: unknown key '${key}'`);
-    if (!id || !ID.test(id)) problems.push(`${where}: id must be a word such as H13`);
-    else if (byId.has(id)) problems.push(`${where}: duplicate id ${id}`);
-    const category = entry.category as Category;
-    if (!CATEGORIES.includes(category)) problems.push(`${where}: category must be one of ${CATEGORIES.join(", ")}`);
-    if (typeof entry.title !== "string" || entry.title.trim() === "") problems.push(`${where}: title is required`);
-    if (typeof entry.advice !== "string" || entry.advice.trim() === "") problems.push(`${where}: advice is required`);
-    if (entry.family !== undefined && typeof entry.family !== "string") problems.push(`${where}: family must be a string`);
-    const confidence = entry.confidence ?? 0.9;
-    if (typeof confidence !== "number" || confidence < 0 || confidence > 1) problems.push(`${where}: confidence must be 0..1`);
-    const flags = typeof entry.flags === "string" ? entry.flags : "";
-    const rawPatterns = entry.patterns ?? (entry.pattern !== undefined ? [entry.pattern] : undefined);
-    if (!Array.isArray(rawPatterns) || rawPatterns.length === 0) problems.push(`${where}: patterns: expected a non-empty list`);
-    const patterns: SignaturePattern[] = [];
-    (Array.isArray(rawPatterns) ? rawPatterns : []).forEach((p, j) => {
-      const pw = `${where}: patterns[${j}]`;
-      if (typeof p === "string") {
-        const regex = compile(p, flags, pw, problems);
-        if (regex) patterns.push({ regex, category, advice: String(entry.advice ?? "") });
-        return;
-      }
-      if (!isObj(p)) {
-        problems.push(`${pw}: expected a regex string or {pattern, category?, advice?}`);
-        return;
-      }
-      for (const key of Object.keys(p))
-        if (!["pattern", "category", "advice"].includes(key)) problems.push(`${pw}: unknown key '${key}'`);
-      const pc = (p.category ?? category) as Category;
-      if (!CATEGORIES.includes(pc)) problems.push(`${pw}: category must be one of ${CATEGORIES.join(", ")}`);
-      const regex = compile(p.pattern, flags, `${pw}.pattern`, problems);
-      if (regex)
-        patterns.push({ regex, category: pc, advice: typeof p.advice === "string" ? p.advice : String(entry.advice ?? "") });
+  d.signatures.forEach((e: SignatureEntry, i) => {
+    if (byId.has(e.id)) problems.push([["signatures", i, "id"], `duplicate id ${e.id}`]);
+    const flags = e.flags ?? "";
+    const raw = e.patterns ?? (e.pattern !== undefined ? [e.pattern] : []);
+    const patterns: SignaturePattern[] = raw.flatMap((p, j) => {
+      const v = typeof p === "string" ? { pattern: p } : p;
+      const path = ["signatures", i, e.patterns ? "patterns" : "pattern", ...(e.patterns ? [j] : [])];
+      const regex = compile(v.pattern, flags, typeof p === "string" ? path : [...path, "pattern"], problems);
+      return regex ? [{ regex, category: v.category ?? e.category, advice: v.advice ?? e.advice }] : [];
     });
-    const followedWithin = entry.followed_within ?? 10;
-    if (typeof followedWithin !== "number" || !Number.isInteger(followedWithin) || followedWithin < 1)
-      problems.push(`${where}: followed_within must be a positive integer`);
-    const noiseWhenFollowedBy = stringList(entry.noise_when_followed_by, `${where}: noise_when_followed_by`, problems)
-      .map((s, j) => compile(s, "", `${where}: noise_when_followed_by[${j}]`, problems))
-      .filter((r): r is RegExp => r !== null);
-    const defersTo = stringList(entry.defers_to, `${where}: defers_to`, problems);
-    const doubtWhenPrecededBy = stringList(entry.doubt_when_preceded_by, `${where}: doubt_when_preceded_by`, problems);
-    deferrals.push([where, "defers_to", defersTo], [where, "doubt_when_preceded_by", doubtWhenPrecededBy]);
-    if (!id || byId.has(id)) return;
+    const noiseWhenFollowedBy = e.noise_when_followed_by.flatMap((src, j) => {
+      const regex = compile(src, "", ["signatures", i, "noise_when_followed_by", j], problems);
+      return regex ? [regex] : [];
+    });
+    if (byId.has(e.id)) return;
     const sig: Signature = {
-      id,
-      category,
-      title: String(entry.title ?? ""),
-      family: typeof entry.family === "string" ? entry.family : null,
+      id: e.id,
+      category: e.category,
+      title: e.title,
+      family: e.family ?? null,
       patterns,
-      advice: String(entry.advice ?? "").trim(),
-      confidence: typeof confidence === "number" ? confidence : 0.9,
-      defersTo,
+      advice: e.advice.trim(),
+      confidence: e.confidence,
+      defersTo: e.defers_to,
       noiseWhenFollowedBy,
-      followedWithin: typeof followedWithin === "number" ? followedWithin : 10,
-      doubtWhenPrecededBy,
+      followedWithin: e.followed_within,
+      doubtWhenPrecededBy: e.doubt_when_preceded_by,
     };
     signatures.push(sig);
-    byId.set(id, sig);
+    byId.set(e.id, sig);
   });
-  for (const [where, key, ids] of deferrals)
-    for (const target of ids) if (!byId.has(target)) problems.push(`${where}: ${key} names unknown id ${target}`);
-  if (problems.length > 0) throw new SignaturesError(file, problems);
+  d.signatures.forEach((e, i) => {
+    for (const key of ["defers_to", "doubt_when_preceded_by"] as const)
+      e[key].forEach((target, j) => {
+        if (!byId.has(target)) problems.push([["signatures", i, key, j], `names unknown id ${target}`]);
+      });
+  });
+  if (problems.length > 0) throw new SignaturesError(file, problems.map(([path, msg]) => `${where(doc, path)}: ${msg}`));
   return { file, steps, markers, success, passed, jobEnd, errors, signatures, byId };
 }
 

@@ -212,7 +212,11 @@ export function parseSignatures(text: string, file = "<signatures>"): Signatures
         if (!byId.has(target)) problems.push([["signatures", i, key, j], `names unknown id ${target}`]);
       });
   });
-  if (problems.length > 0) throw new SignaturesError(file, problems.map(([path, msg]) => `${where(doc, path)}: ${msg}`));
+  if (problems.length > 0)
+    throw new SignaturesError(
+      file,
+      problems.map(([path, msg]) => `${where(doc, path)}: ${msg}`),
+    );
   return { file, steps, markers, success, passed, jobEnd, errors, signatures, byId };
 }
 

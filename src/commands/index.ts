@@ -2,6 +2,7 @@ import type { CommandSpec } from "../core/command.ts";
 import type { Services } from "../services.ts";
 import { bump } from "./bump.ts";
 import { check } from "./check.ts";
+import { checklist } from "./checklist.ts";
 import { help } from "./help.ts";
 import { sha } from "./sha.ts";
 import { status } from "./status.ts";
@@ -9,4 +10,4 @@ import { whoami } from "./whoami.ts";
 import { why } from "./why.ts";
 
 /** Every command the bot has, in the order `help` lists them. */
-export const commands: readonly CommandSpec<Services>[] = [bump, check, help, sha, status, whoami, why];
+export const commands: readonly CommandSpec<Services>[] = [bump, check, checklist, help, sha, status, whoami, why];

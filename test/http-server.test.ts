@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AdapterStatus } from "../src/core/adapter.ts";
 import { ok, para } from "../src/core/reply.ts";
@@ -118,5 +120,61 @@ describe("HttpServer", () => {
     expect((await fetch(`${base}/crash`)).status).toBe(500);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('binderbot_errors_total{platform="http",kind="handler"} 1');
+  });
+});
+
+/** A raw TCP client: what a slow or hostile HTTP client does, byte by byte. */
+async function raw(base: string): Promise<{ sock: Socket; text: () => string; closed: Promise<unknown> }> {
+  const u = new URL(base);
+  const sock = connect(Number(u.port), u.hostname);
+  let got = "";
+  sock.setEncoding("utf8").on("data", (d: string) => {
+    got += d;
+  });
+  const closed = once(sock, "close");
+  await once(sock, "connect");
+  return { sock, text: () => got, closed };
+}
+
+describe("HttpServer limits", () => {
+  it("a declared Content-Length over the limit gets 413 at once, before any of the body is sent", async () => {
+    const { s, base } = await serve();
+    s.route("POST", "/hook", async (req, res) => {
+      await readBody(req, 1000);
+      sendJson(res, 200, { ok: true });
+    });
+    const c = await raw(base);
+    c.sock.write("POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n");
+    await c.closed; // the server answers and closes without waiting for 50 MB
+    expect(c.text()).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
+  it("a request whose headers or body never finish is cut off (408) after requestTimeoutMs (10 s by default)", async () => {
+    const { base } = await serve({ requestTimeoutMs: 300 });
+    const slowHeaders = await raw(base);
+    slowHeaders.sock.write("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // never ends its headers
+    const { s } = await serve({ requestTimeoutMs: 300 });
+    s.route("POST", "/hook", async (req, res) => {
+      await readBody(req);
+      sendJson(res, 200, { ok: true });
+    });
+    const slowBody = await raw(`http://127.0.0.1:${s.port}`);
+    slowBody.sock.write("POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{");
+    await Promise.all([slowHeaders.closed, slowBody.closed]);
+    expect(slowHeaders.text()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(slowBody.text()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it("holds a bounded number of connections: one over the limit is closed at once, the others are served", async () => {
+    const { base } = await serve({ maxConnections: 2 });
+    const a = await raw(base);
+    const b = await raw(base);
+    const c = await raw(base);
+    await c.closed;
+    expect(c.text()).toBe("");
+    a.sock.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await a.closed;
+    expect(a.text()).toMatch(/^HTTP\/1\.1 200 /);
+    b.sock.destroy();
   });
 });

@@ -99,6 +99,28 @@ describe("Slack adapter, HTTP Events API on the bot's server", () => {
     expect(fake.posts).toHaveLength(1);
   });
 
+  it("a signed but malformed body (null, an array, an event of null) gets 400, not 500, and the bot keeps answering", async () => {
+    const signedPost = (text: string) => {
+      const ts = Math.floor(Date.now() / 1000);
+      return fetch(url, {
+        method: "POST",
+        body: text,
+        headers: {
+          "content-type": "application/json",
+          "x-slack-request-timestamp": String(ts),
+          "x-slack-signature": fake.sign(text, ts),
+        },
+      });
+    };
+    const statuses = [];
+    for (const text of ["null", "[]", '"x"', '{"type":"event_callback","event":null}', '{"type":"event_callback"}'])
+      statuses.push((await signedPost(text)).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400]);
+    expect((await metrics.expose()).body).not.toContain('kind="handler"');
+    expect((await fake.postSignedEvent(url, fake.eventBody(fake.message("!binder help")))).status).toBe(200);
+    await fake.waitForPost();
+  });
+
   it("Slack's retries of one event (x-slack-retry-num, same event_id) are answered once", async () => {
     const body = fake.eventBody(fake.message("!binder help"), "EvRETRY");
     expect((await fake.postSignedEvent(url, body)).status).toBe(200);

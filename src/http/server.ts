@@ -13,13 +13,22 @@ export interface HttpServerOptions {
   log?: Logger;
   /** Served on /metrics when given. */
   metrics?: Metrics;
+  /** A request's headers and body must arrive within this long (default 10 s), or it gets 408 and is closed. */
+  requestTimeoutMs?: number;
+  /** Connections open at once (default 256); more are closed as they arrive. */
+  maxConnections?: number;
 }
 
 /** Thrown by `readBody` when a body is larger than allowed. */
 export class BodyTooLargeError extends Error {}
 
-/** Reads a request body as bytes, refusing more than `limit` bytes (default 1 MiB). */
+/**
+ * Reads a request body as bytes, refusing more than `limit` bytes (default 1 MiB): at once when the
+ * declared Content-Length is larger, before a byte of the body is read.
+ */
 export function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > limit) return Promise.reject(new BodyTooLargeError(`request body of ${declared} bytes; at most ${limit}`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -144,7 +153,18 @@ export class HttpServer {
 
   /** Starts listening; resolves with the actual port (useful with port 0 in tests). */
   async start(): Promise<number> {
-    const server = createServer((req, res) => void this.#dispatch(req, res));
+    // A slow client must not hold a connection: headers and body within requestTimeoutMs (checked
+    // often enough to matter), and a bounded number of connections at once.
+    const timeout = this.#opts.requestTimeoutMs ?? 10_000;
+    const server = createServer(
+      {
+        requestTimeout: timeout,
+        headersTimeout: timeout,
+        connectionsCheckingInterval: Math.min(1000, Math.max(10, timeout / 4)),
+      },
+      (req, res) => void this.#dispatch(req, res),
+    );
+    server.maxConnections = this.#opts.maxConnections ?? 256;
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

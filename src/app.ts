@@ -66,7 +66,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   });
   let notifier: Notifier | undefined;
   lazy(services, "notify", () => {
-    notifier = new Notifier({ config, store, log, now, charts: () => services.charts, ci: () => services.ci, github, metrics });
+    notifier = new Notifier({ config, store, log, now, services: () => services, github, metrics });
     return notifier;
   });
   const registry = new Registry(opts.commands ?? commands);

@@ -42,7 +42,7 @@ describe("index watcher and waiters", () => {
     now.t = (repo.clock + 9 * 60) * 1000; // nine minutes after the merge
     const extra = [
       "notify:",
-      '  rooms: { "test:ops": [charts], "test:quiet": [deploys] }',
+      '  rooms: { "test:ops": [charts], "test:quiet": [deploys], "test:lead": [behind] }',
       '  schedules: { index: "", deploys: "", behind: "" }',
       "  waiterTtl: 1h",
       "",
@@ -119,5 +119,23 @@ describe("index watcher and waiters", () => {
     await poll();
     expect(said.filter((s) => s.to.startsWith("test:dev"))).toEqual([]);
     expect(said.map((s) => s.to)).toEqual(["test:ops"]);
+  });
+
+  it("the daily check says how many versions the deploy is behind, with the PRs, once a day", async () => {
+    github.setFile(
+      "jupyterhub/mybinder.org-deploy",
+      "mybinder/Chart.yaml",
+      `dependencies:\n  - name: binderhub\n    version: "${t.existing.version}"\n    repository: https://jupyterhub.github.io/helm-chart\n`,
+    );
+    publish({ version: t.published });
+    await app.services.notify.behind.check();
+    await app.services.notify.behind.check();
+    await app.services.notify.outbox.drain();
+    const lead = said.filter((s) => s.to === "test:lead");
+    expect(lead).toHaveLength(1);
+    expect(lead[0]?.text).toContain(
+      `jupyterhub/mybinder.org-deploy is 1 binderhub version behind: pinned ${t.existing.version}, newest ${t.published}. PRs since:`,
+    );
+    expect(lead[0]?.text).toContain("#1887");
   });
 });

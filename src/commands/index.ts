@@ -6,8 +6,21 @@ import { checklist } from "./checklist.ts";
 import { help } from "./help.ts";
 import { sha } from "./sha.ts";
 import { status } from "./status.ts";
+import { unwatch, watch, watching } from "./watch.ts";
 import { whoami } from "./whoami.ts";
 import { why } from "./why.ts";
 
 /** Every command the bot has, in the order `help` lists them. */
-export const commands: readonly CommandSpec<Services>[] = [bump, check, checklist, help, sha, status, whoami, why];
+export const commands: readonly CommandSpec<Services>[] = [
+  bump,
+  check,
+  checklist,
+  help,
+  sha,
+  status,
+  unwatch,
+  watch,
+  watching,
+  whoami,
+  why,
+];

@@ -8,7 +8,13 @@ import type { Services } from "../services.ts";
 export interface LastRun {
   run: CiRun;
   /** For a failed run: spurious | legitimate | unknown, with the decisive cause and what to do. */
-  verdict: { kind: "spurious" | "legitimate" | "unknown"; title: string | null; advice: string | null } | null;
+  verdict: {
+    kind: "spurious" | "legitimate" | "unknown";
+    title: string | null;
+    advice: string | null;
+    /** The decisive log line, normalised. */
+    text: string | null;
+  } | null;
   /** Names of the failed jobs (a failed run), in the CI's order. */
   failedJobs: string[];
   /** Why the verdict could not be had (logs gone, CI unreachable), one line. */
@@ -36,7 +42,11 @@ export function runDiagnoser(s: Pick<Services, "ci" | "store" | "config" | "now"
 export async function lastDeployRun(s: Pick<Services, "ci" | "store" | "config" | "now" | "log">): Promise<LastRun | null> {
   const d = s.config.deploy;
   const [run] = await s.ci.recentRuns(d.workflow, d.branch, 1);
-  if (!run) return null;
+  return run ? describeRun(s, run) : null;
+}
+
+/** A completed run with, when it failed, the `why` verdict (diagnosed and recorded like `why` does). */
+export async function describeRun(s: Pick<Services, "ci" | "store" | "config" | "now" | "log">, run: CiRun): Promise<LastRun> {
   const out: LastRun = { run, verdict: null, failedJobs: [], error: null };
   if (run.conclusion !== "failure") return out;
   const diag = runDiagnoser(s);
@@ -50,7 +60,7 @@ export async function lastDeployRun(s: Pick<Services, "ci" | "store" | "config" 
     }
     await diag.record(run, top);
     const v = top.verdict;
-    out.verdict = { kind: effectiveVerdict(v), title: v.signature?.title ?? null, advice: v.advice || null };
+    out.verdict = { kind: effectiveVerdict(v), title: v.signature?.title ?? null, advice: v.advice || null, text: v.text };
   } catch (e) {
     if (!(e instanceof CiError)) throw e;
     out.error = e.message;

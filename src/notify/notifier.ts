@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
-import type { ChartService } from "../charts/service.ts";
-import type { CiProvider } from "../ci/provider.ts";
 import type { Config } from "../config/schema.ts";
 import type { Octokit } from "../github/client.ts";
 import type { Metrics } from "../metrics.ts";
+import type { Services } from "../services.ts";
 import type { Store } from "../store/store.ts";
+import { BehindWatcher, DeployWatcher } from "./deploy-watcher.ts";
 import { durationMs } from "./duration.ts";
 import { IndexWatcher } from "./index-watcher.ts";
 import { Outbox, type Send } from "./outbox.ts";
@@ -16,8 +16,8 @@ export interface NotifierOptions {
   store: Store;
   log: Logger;
   now: () => Date;
-  charts: () => ChartService;
-  ci: () => CiProvider;
+  /** The services the deploy and behind watchers read (the CI, the deploy pin, the charts). */
+  services: () => Services;
   /** GitHub, when a token or an API is configured (PR look-ups fall back to it). */
   github: (() => Octokit) | null;
   metrics?: Metrics;
@@ -32,6 +32,8 @@ export class Notifier {
   readonly subscriptions: Subscriptions;
   readonly outbox: Outbox;
   readonly index: IndexWatcher;
+  readonly deploys: DeployWatcher;
+  readonly behind: BehindWatcher;
   readonly schedules: Schedules;
   readonly #o: NotifierOptions;
   #started = false;
@@ -52,7 +54,9 @@ export class Notifier {
       scanMs: leaseMs,
     });
     const common = { store: o.store, log, now: o.now, outbox: this.outbox, subscriptions: this.subscriptions };
-    this.index = new IndexWatcher({ ...common, charts: o.config.charts, service: o.charts, github: o.github });
+    this.index = new IndexWatcher({ ...common, charts: o.config.charts, service: () => o.services().charts, github: o.github });
+    this.deploys = new DeployWatcher(o.services, this.outbox, this.subscriptions);
+    this.behind = new BehindWatcher(o.services, this.outbox, this.subscriptions);
     this.schedules = new Schedules(o.store, log, leaseMs);
   }
 
@@ -62,7 +66,11 @@ export class Notifier {
     this.#started = true;
     await this.outbox.start(send);
     const s = this.#o.config.notify.schedules;
-    this.schedules.start([{ name: "index", cron: s.index, run: () => this.index.poll() }]);
+    this.schedules.start([
+      { name: "index", cron: s.index, run: () => this.index.poll() },
+      { name: "deploys", cron: s.deploys, run: () => this.deploys.poll() },
+      { name: "behind", cron: s.behind, run: () => this.behind.check() },
+    ]);
   }
 
   async stop(): Promise<void> {

@@ -35,6 +35,15 @@ export interface AppOptions {
   commands?: readonly CommandSpec<Services>[];
   /** Minimum log level regardless of config (the one-shot CLI keeps quiet). */
   logLevel?: string;
+  /** Shorter waits than production's (tests): GitHub's retry base unit, the answer's wait for the pin. */
+  waits?: AppWaits;
+}
+
+export interface AppWaits {
+  /** Base unit of Octokit's retry and rate-limit waits in ms (1000 in production). */
+  githubRetryBaseMs?: number;
+  /** How long a `sha` answer waits for the deploy pin (4000 ms in production). */
+  pinWaitMs?: number;
 }
 
 /** The composition root: config → logger, store, sources → the command core. */
@@ -54,6 +63,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
       log,
       signal: shutdown.signal,
       ...(config.github.token ? { token: config.github.token } : {}),
+      ...(opts.waits?.githubRetryBaseMs !== undefined ? { retryBaseMs: opts.waits.githubRetryBaseMs } : {}),
     });
     return octokit;
   };
@@ -61,7 +71,14 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   lazy(services, "github", github);
   let charts: ChartService | undefined;
   lazy(services, "charts", () => {
-    charts = new ChartService({ config, store, log, now, octokit: github });
+    charts = new ChartService({
+      config,
+      store,
+      log,
+      now,
+      octokit: github,
+      ...(opts.waits?.pinWaitMs !== undefined ? { pinWaitMs: opts.waits.pinWaitMs } : {}),
+    });
     return charts;
   });
   let notifier: Notifier | undefined;

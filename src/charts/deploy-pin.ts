@@ -10,7 +10,7 @@ type Deploy = Config["deploy"];
 type PinRead = { version: string | null; error: string | null };
 
 /** How long an answer waits for the deploy pin before saying it is unknown. */
-const PIN_WAIT_MS = 4000;
+export const PIN_WAIT_MS = 4000;
 
 /** What the deploy repository pins for `chart` now; never rejects (the error is a line). */
 export async function readPin(pins: PinReader, d: Deploy, chart: string): Promise<PinRead> {
@@ -23,10 +23,16 @@ export async function readPin(pins: PinReader, d: Deploy, chart: string): Promis
 }
 
 /** The pin for an answer. The pin is a side note: never let a slow GitHub hold the answer for long. */
-export async function pinInfo(pinP: Promise<PinRead>, a: ShaAnswer, snap: IndexSnapshot | null, d: Deploy): Promise<PinInfo> {
+export async function pinInfo(
+  pinP: Promise<PinRead>,
+  a: ShaAnswer,
+  snap: IndexSnapshot | null,
+  d: Deploy,
+  waitMs = PIN_WAIT_MS,
+): Promise<PinInfo> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<PinRead>((ok) => {
-    timer = setTimeout(() => ok({ version: null, error: GITHUB_SLOW }), PIN_WAIT_MS);
+    timer = setTimeout(() => ok({ version: null, error: GITHUB_SLOW }), waitMs);
   });
   const p = await Promise.race([pinP, late]);
   clearTimeout(timer);

@@ -25,6 +25,8 @@ export interface ChartServiceOptions {
   octokit?: () => Octokit;
   /** Index fetch (tests). */
   fetch?: typeof fetch;
+  /** How long an answer waits for the deploy pin (PIN_WAIT_MS by default; tests make it short). */
+  pinWaitMs?: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export class ChartService {
     const [resolved, snap] = await Promise.all([resolveRef(ctx, ref), snapshot(ctx)]);
     const answer = await answerFor(ctx, resolved.commit, snap, resolved.pr);
     if (resolved.note) answer.notes = [...(answer.notes ?? []), resolved.note];
-    if (pinP) answer.pin = await pinInfo(pinP, answer, snap, deploy);
+    if (pinP) answer.pin = await pinInfo(pinP, answer, snap, deploy, this.#opts.pinWaitMs);
     return answer;
   }
 

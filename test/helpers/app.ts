@@ -1,4 +1,4 @@
-import type { App } from "../../src/app.ts";
+import type { App, AppWaits } from "../../src/app.ts";
 import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import type { CommandSpec } from "../../src/core/command.ts";
@@ -40,11 +40,13 @@ export const MINIMAL_YAML = chartBotYaml();
 /** An App on the memory store with a silent logger and a controllable clock. */
 export async function testApp(
   yaml = MINIMAL_YAML,
-  opts: { now?: () => Date; env?: NodeJS.ProcessEnv; commands?: readonly CommandSpec<Services>[] } = {},
+  opts: { now?: () => Date; env?: NodeJS.ProcessEnv; commands?: readonly CommandSpec<Services>[]; waits?: AppWaits } = {},
 ): Promise<App> {
   const loaded = parseConfig(yaml, "test.yaml", opts.env ?? {});
   return createApp(loaded, {
     log: silentLogger(),
+    // GitHub's retries and rate-limit waits in milliseconds instead of seconds: no test waits on them.
+    waits: { githubRetryBaseMs: 1, ...opts.waits },
     store: await openStore("memory", "."),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.commands ? { commands: opts.commands } : {}),

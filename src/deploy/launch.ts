@@ -4,7 +4,7 @@
  * run waiting → fetching → building → pushing → built → launching → ready, or end in `failed`.
  */
 
-import { timedFetch } from "../metrics.ts";
+import { timedFetch } from "../source-timing.ts";
 import { fetchErrorLine, siteUrl } from "./health.ts";
 
 export interface LaunchEvent {

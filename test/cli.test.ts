@@ -157,6 +157,23 @@ describe("binderbot check-config", () => {
     expect(unset.stderr).toContain("environment variable SLACK_APP_TOKEN is not set");
   });
 
+  it("checks each chart's index: a URL, or a local file that exists", async () => {
+    const local = join(dir, "index.yaml");
+    writeFileSync(local, "apiVersion: v1\nentries: {}\n");
+    const withIndex = (index: string) => {
+      const f = join(dir, `idx-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(f, MINIMAL_YAML.replace("index: http://127.0.0.1:9/index.yaml", `index: "${index}"`));
+      return f;
+    };
+    expect((await runCli(["check-config", withIndex(local)])).code).toBe(0);
+    const missing = await runCli(["check-config", withIndex(join(dir, "gone.yaml"))]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`charts[0].index: cannot read the local index ${join(dir, "gone.yaml")}: no such file`);
+    const ftp = await runCli(["check-config", withIndex("ftp://example.org/index.yaml")]);
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toContain("charts[0].index: expected an http(s) URL or a local file");
+  });
+
   it("checks one file: more than one is bad usage", async () => {
     const r = await runCli(["check-config", cfg, cfg]);
     expect(r.code).toBe(2);

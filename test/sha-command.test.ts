@@ -144,6 +144,51 @@ describe("!binder sha end to end (chat and ask --json)", () => {
     expect(bad?.ok).toBe(false);
   });
 
+  it("a local index file works; a copy generated before the merge says so instead of blaming the publish job", async () => {
+    const file = join(dataDir, "index-copy.yaml");
+    // an offline copy of the index, written the day before the first commit of the repository
+    writeFileSync(file, indexYaml({ binderhub: [{ version: "1.0.0-0.dev.git.1.h00000001" }] }, "2024-08-31T00:00:00Z"));
+    const offline = await testApp(chartBotYaml({ dataDir, githubUrl: github.url, repoPath: repo.path, indexUrl: file }), {
+      now: () => new Date(now.t + 3 * 24 * 3600_000), // three days later: "probably failed" territory
+    });
+    try {
+      const r = await say(offline, `!binder sha ${c.late!.slice(0, 8)}`);
+      expect(r?.ok).toBe(true);
+      const text = renderPlain(r!);
+      expect(text).toContain("the index copy is from 2024-08-31T00:00:00Z, older than this merge");
+      expect(text).not.toContain("publish job");
+      expect(r?.data?.index).toMatchObject({
+        source: file,
+        stale: true,
+        olderThanMerge: true,
+        generated: "2024-08-31T00:00:00Z",
+      });
+    } finally {
+      await offline.close();
+    }
+  });
+
+  it.each([
+    [
+      "a missing index file",
+      (dir: string) => join(dir, "no-index.yaml"),
+      (dir: string) => `no such file ${join(dir, "no-index.yaml")}`,
+    ],
+    ["an index URL that is not found", () => `${index.url}.missing`, () => "HTTP 404"],
+  ])("%s: the answer says why the index could not be read", async (_name, where, why) => {
+    const app2 = await testApp(chartBotYaml({ dataDir, githubUrl: github.url, repoPath: repo.path, indexUrl: where(dataDir) }), {
+      now: () => new Date(now.t),
+    });
+    try {
+      const r = await say(app2, `!binder sha ${c.m!.slice(0, 7)}`);
+      const text = renderPlain(r!);
+      expect(text).toContain(`could not be read (${why(dataDir)}`);
+      expect(r?.data?.index).toMatchObject({ fetchedAt: null, stale: true });
+    } finally {
+      await app2.close();
+    }
+  });
+
   it("ask --json prints the data", async () => {
     const cfg = join(dataDir, "cli.yaml");
     writeFileSync(cfg, yaml);

@@ -45,10 +45,20 @@ export interface ShaAnswer {
   /** Hex digits of the hash in `version` (from the published entry, or predicted from the index). */
   hashLength: number;
   /**
-   * Index freshness: when the copy was last confirmed, whether it is a stale last-good copy, and
-   * why the refresh failed. `fetchedAt` null: no copy at all (published status unknown).
+   * Index freshness: when the copy was last confirmed, whether it is stale (a last-good copy after a
+   * failed refresh, or a copy whose own `generated:` time is older than the merge), and why the
+   * refresh failed. `fetchedAt` null: no copy at all (published status unknown).
    */
-  index: { source: string; fetchedAt: string | null; stale: boolean; error: string | null };
+  index: {
+    source: string;
+    fetchedAt: string | null;
+    stale: boolean;
+    error: string | null;
+    /** The index's own `generated:` time, when it has one. */
+    generated: string | null;
+    /** The copy was generated before the merge: it cannot know of this chart version yet. */
+    olderThanMerge: boolean;
+  };
   /** The deploy repository's pin (filled by `answer`; null when not asked for or no deploy repo). */
   /** Things the person should know about how the answer was found (e.g. GitHub was unreachable). */
   notes?: string[];

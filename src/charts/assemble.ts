@@ -63,6 +63,8 @@ export async function answerFor(
   const computed = chartVersion({ ...inputs, hashLength });
   const { relation, reason } = await why(ctx, commit, c, onFirstParent, pr, hashLength);
   const minutesSinceMerge = Math.max(0, Math.floor((ctx.now().getTime() - Date.parse(builtInfo.date)) / 60_000));
+  const generated = snap?.generated ?? null;
+  const olderThanMerge = entry === null && generated !== null && Date.parse(generated) < Date.parse(builtInfo.date);
   return {
     chart: name,
     commit,
@@ -84,8 +86,10 @@ export async function answerFor(
     index: {
       source: ctx.index.source,
       fetchedAt: snap ? snap.fetchedAt.toISOString() : null,
-      stale: snap ? snap.stale : true,
-      error: snap ? snap.error : "no copy of the index",
+      stale: snap ? snap.stale || olderThanMerge : true,
+      error: snap ? snap.error : (ctx.index.lastError ?? "no copy of the index"),
+      generated,
+      olderThanMerge,
     },
     pin: null,
   };

@@ -8,7 +8,8 @@ export interface RawEntry {
   urls: string[];
 }
 
-export type RawIndex = Map<string, RawEntry[]>;
+/** Entries by chart; `generated`: the index's own `generated:` time (when the publisher wrote it). */
+export type RawIndex = Map<string, RawEntry[]> & { generated?: string | null };
 
 /** Thrown when the body is not a Helm repository index at all. */
 export class IndexFormatError extends Error {}
@@ -32,6 +33,7 @@ export function parseIndex(body: string): RawIndex {
   const entries = doc.entries ?? {};
   if (!isObject(entries)) throw new IndexFormatError("`entries` is not a mapping");
   const out: RawIndex = new Map();
+  out.generated = scalarString(doc.generated);
   for (const [chart, list] of Object.entries(entries)) {
     if (list === null || list === "" || list === "~" || list === "null") {
       out.set(chart, []);

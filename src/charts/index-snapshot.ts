@@ -23,6 +23,8 @@ export interface IndexSnapshot {
   stale: boolean;
   /** Why the last refresh failed, when stale. */
   error: string | null;
+  /** The index's own `generated:` time (ISO), when it has one: what the copy knows of is up to then. */
+  generated: string | null;
   /** Entries of a chart, newest `created` first. */
   versions(chart: string): IndexEntry[];
   byVersion(chart: string, version: string): IndexEntry | undefined;
@@ -45,7 +47,10 @@ export class ParsedIndex {
   readonly #byShaKey = new Map<string, Map<string, IndexEntry[]>>();
   readonly #hashLen = new Map<string, number | null>();
 
+  readonly generated: string | null;
+
   constructor(raw: RawIndex) {
+    this.generated = raw.generated ?? null;
     for (const [chart, rows] of raw) {
       const list: IndexEntry[] = [];
       const versions = new Map<string, IndexEntry>();
@@ -123,6 +128,7 @@ export function snapshot(parsed: ParsedIndex, fetchedAt: Date, stale: boolean, e
     fetchedAt,
     stale,
     error,
+    generated: parsed.generated,
     versions: (c) => parsed.versions(c),
     byVersion: (c, v) => parsed.byVersion(c, v),
     bySha: (c, s) => parsed.bySha(c, s),

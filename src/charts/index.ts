@@ -128,6 +128,11 @@ export class ChartIndex {
     this.#storeKey = `chart-index:${opts.url}`;
   }
 
+  /** Why the last refresh failed (null after a good one): "no such file …", "HTTP 404 Not Found". */
+  get lastError(): string | null {
+    return this.#error;
+  }
+
   /** The source, as shown to people. */
   get source(): string {
     return displayUrl(this.#url);

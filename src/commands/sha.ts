@@ -106,7 +106,13 @@ function render(a: ShaAnswer, waiting: boolean, now: Date): Block[] {
   } else if (a.index.fetchedAt === null) {
     entries.push([
       "Published",
-      `unknown: the chart index is unreachable (${a.index.error ?? "no copy"}); predicted version shown`,
+      `unknown: the chart index ${a.index.source} could not be read (${a.index.error ?? "no copy"}); predicted version shown`,
+    ]);
+  } else if (a.index.olderThanMerge && a.index.generated) {
+    // Not a failed publish: the copy read was written before this merge, so it cannot list it yet.
+    entries.push([
+      "Published",
+      `unknown: the index copy is from ${a.index.generated}, older than this merge (${a.mergedAt}); predicted version shown`,
     ]);
   } else if (a.minutesSinceMerge < 24 * 60) {
     const late = a.minutesSinceMerge > PUBLISH_DELAY.p90Min * 3;
@@ -144,9 +150,11 @@ function render(a: ShaAnswer, waiting: boolean, now: Date): Block[] {
       blocks.push(para(`Pinned now: unknown (${p.error})`));
     }
   }
-  if (a.index.stale && a.index.fetchedAt) {
+  if (a.index.error && a.index.fetchedAt) {
     const age = formatAge(now.getTime() - Date.parse(a.index.fetchedAt));
-    blocks.push(para(`(Chart index unreachable: ${a.index.error ?? "refresh failed"}; answered from the copy of ${age} ago.)`));
+    blocks.push(
+      para(`(Chart index could not be read: ${a.index.error ?? "refresh failed"}; answered from the copy of ${age} ago.)`),
+    );
   }
   return blocks;
 }

@@ -153,6 +153,30 @@ adapters:
     expect(r("Authorization: token ghp_token_value; pw hunter22")).toBe("Authorization: token ***; pw ***");
   });
 
+  it("masks a URL password in every form it is written, and each secret raw, URL-encoded, base64 and JSON-escaped", () => {
+    const yaml = `${MINIMAL_YAML.replace("store: memory", 'store: "redis://bot:p%40ss%2Fw0rd@db:6379"')}github: { token: "\${GH}" }
+`;
+    const gh = 'ghp_a/b+c d"e';
+    const loaded = parseConfig(yaml, "s.yaml", { GH: gh });
+    const m = JSON.stringify(masked(loaded.config));
+    expect(m).toContain("redis://bot:***@db:6379");
+    const r = redactor(loaded.secrets);
+    const forms = [
+      "p%40ss%2Fw0rd", // as written in the URL
+      "p@ss/w0rd", // decoded
+      gh,
+      encodeURIComponent(gh),
+      Buffer.from(gh).toString("base64"),
+      Buffer.from(gh).toString("base64url"),
+      Buffer.from("p@ss/w0rd").toString("base64"),
+      JSON.stringify(gh).slice(1, -1), // inside a JSON log line
+    ];
+    for (const f of forms) expect(r(`before ${f} after`), f).toBe("before *** after");
+    // A malformed %-escape in a URL password is masked as written, and does not throw.
+    const odd = parseConfig(MINIMAL_YAML.replace("store: memory", 'store: "redis://:abc%E0%A4@db:6379"'), "o.yaml", {});
+    expect(JSON.stringify(masked(odd.config))).toContain("redis://:***@db:6379");
+  });
+
   it("reads a file from disk with the file name in errors", () => {
     const dir = mkdtempSync(join(tmpdir(), "bbcfg-"));
     const f = join(dir, "team.yaml");

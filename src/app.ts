@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ChartService } from "./charts/service.ts";
 import { createCiProvider } from "./ci/index.ts";
@@ -31,6 +32,8 @@ export interface AppOptions {
   log?: Logger;
   store?: Store;
   now?: () => Date;
+  /** Replaces the waits of polling loops (tests drive them without sleeping). */
+  delay?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Extra or replacement commands (tests). */
   commands?: readonly CommandSpec<Services>[];
   /** Minimum log level regardless of config (the one-shot CLI keeps quiet). */
@@ -53,7 +56,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log.level, format: config.log.format, redact });
   const store = opts.store ?? (await openStore(config.store, config.dataDir));
   const now = opts.now ?? (() => new Date());
-  const services = { config, store, log, now } as Services;
+  const delay = opts.delay ?? ((ms: number, signal?: AbortSignal) => sleep(ms, undefined, signal ? { signal } : {}));
+  const services = { config, store, log, now, delay } as Services;
   // Sources are made on first use: a command nobody runs costs nothing at start-up.
   let octokit: Octokit | undefined;
   const shutdown = new AbortController();

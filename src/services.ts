@@ -15,6 +15,8 @@ export interface Services {
   store: Store;
   log: Logger;
   now: () => Date;
+  /** Waits `ms` (or until `signal` aborts, rejecting); tests replace it to drive polling without sleeping. */
+  delay: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The deploy repository's CI (config.deploy.ci), made on first use. */
   ci: CiProvider;
   /** Chart versions for commits and PRs (`sha`, `why`); mirrors are cloned on first use. */

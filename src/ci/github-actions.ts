@@ -26,6 +26,7 @@ interface GhRun {
   conclusion: string | null;
   created_at: string;
   run_number: number;
+  run_attempt?: number;
   pull_requests?: Array<{ number: number }> | null;
 }
 
@@ -164,9 +165,38 @@ export class GitHubActionsProvider implements CiProvider {
   }
 
   async rerunFailed(run: CiRun): Promise<void> {
-    await this.#call(`re-running run ${run.id}`, () =>
+    await this.#rerun(run, () =>
       this.octokit.rest.actions.reRunWorkflowFailedJobs({ owner: this.#owner, repo: this.#name, run_id: Number(run.id) }),
     );
+  }
+
+  async rerunAll(run: CiRun): Promise<void> {
+    await this.#rerun(run, () =>
+      this.octokit.rest.actions.reRunWorkflow({ owner: this.#owner, repo: this.#name, run_id: Number(run.id) }),
+    );
+  }
+
+  /** A re-run POST, its failures said the way the one who asked can act on them. */
+  async #rerun(run: CiRun, post: () => Promise<unknown>): Promise<void> {
+    try {
+      await post();
+    } catch (err) {
+      const status = githubStatus(err);
+      if (status === 404)
+        throw new CiError("not-found", `GitHub has no run ${run.id} in ${this.repo} (or the token may not see it)`);
+      if (status === 403 || status === 429) {
+        const line = githubErrorLine(err, `run ${run.id}`);
+        if (/rate limit|rate-limiting/i.test(line)) throw new CiError("rate-limited", line);
+        const msg = String((err as { response?: { data?: { message?: unknown } } }).response?.data?.message ?? "");
+        if (/month ago|already running|cannot be retried|not completed/i.test(msg))
+          throw new CiError("refused", `GitHub will not re-run run ${run.id}: ${clip(msg, 200)}`);
+        throw new CiError(
+          "denied",
+          `GitHub refused to re-run run ${run.id} (403): the token needs the 'actions: write' permission on ${this.repo}`,
+        );
+      }
+      throw this.#error(`re-running run ${run.id}`, err);
+    }
   }
 
   async pull(number: number): Promise<PullInfo> {
@@ -202,6 +232,7 @@ export class GitHubActionsProvider implements CiProvider {
       conclusion: conclusion(r.status, r.conclusion),
       createdAt: r.created_at,
       number: r.run_number,
+      attempt: r.run_attempt ?? null,
     };
   }
 

@@ -31,6 +31,8 @@ export interface CiRun {
   createdAt: string;
   /** Run number as shown in the CI UI (#1234), when there is one. */
   number: number | null;
+  /** Which attempt of the run this is (GitHub Actions run_attempt; re-runs add one), when the CI counts them. */
+  attempt?: number | null;
 }
 
 export interface CiStep {
@@ -95,8 +97,14 @@ export interface CiProvider {
   failedJobs(run: CiRun): Promise<CiJob[]>;
   /** A job's log: follows the signed redirect; reads at most maxBytes, keeping the END when it must cut. */
   jobLog(job: CiJob, opts: { maxBytes: number }): Promise<JobLog>;
-  /** Re-runs the failed jobs of a run (GitHub: rerun-failed-jobs; Travis: restart the failed jobs). */
+  /**
+   * Re-runs the failed jobs of a run (GitHub: rerun-failed-jobs; Travis: restart the failed jobs).
+   * Throws CiError: "denied" (with the permission the token needs), "not-found", "rate-limited"
+   * (saying when to try again), "refused" (the CI will not: too old, still running).
+   */
   rerunFailed(run: CiRun): Promise<void>;
+  /** Re-runs the whole run (GitHub: rerun; Travis: restart the build). Errors as rerunFailed. */
+  rerunAll(run: CiRun): Promise<void>;
   /** A pull request of the deploy repository (GitHub pulls.get), whatever the CI. Throws CiError "not-found". */
   pull(number: number): Promise<PullInfo>;
   /** A file of the deploy repository at a commit (GitHub contents API), null when it does not exist there. */
@@ -112,6 +120,10 @@ export type CiErrorKind =
   | "unreachable"
   /** 401/403, rate limit */
   | "denied"
+  /** a rate limit, for actions where the message must say when to try again */
+  | "rate-limited"
+  /** the CI will not do it (a re-run of a run too old or still running) */
+  | "refused"
   /** input the provider cannot read (a URL of another CI) */
   | "bad-input";
 

@@ -151,11 +151,28 @@ export class TravisProvider implements CiProvider {
 
   async rerunFailed(run: CiRun): Promise<void> {
     const jobs = await this.failedJobs(run);
-    if (jobs.length === 0) {
-      await this.#send("POST", `/build/${run.id}/restart`, `restarting build ${run.id}`);
-      return;
+    if (jobs.length === 0) return this.rerunAll(run);
+    for (const j of jobs) await this.#restart(`/job/${j.id}/restart`, `job ${j.id}`);
+  }
+
+  async rerunAll(run: CiRun): Promise<void> {
+    await this.#restart(`/build/${run.id}/restart`, `build ${run.id}`);
+  }
+
+  /** A restart POST, its refusals said the way the one who asked can act on them. */
+  async #restart(path: string, what: string): Promise<void> {
+    try {
+      await this.#send("POST", path, `restarting ${what}`);
+    } catch (err) {
+      if (!(err instanceof CiError) || err.kind !== "denied") throw err;
+      const status = /HTTP (\d+)/.exec(err.message)?.[1];
+      if (status === "429")
+        throw new CiError("rate-limited", `Travis CI is rate-limiting binderbot; try again in a minute (restarting ${what})`);
+      throw new CiError(
+        "denied",
+        `Travis CI refused to restart ${what} (HTTP ${status}): deploy.travis.token must be a token of an account with push access to ${this.repo}`,
+      );
     }
-    for (const j of jobs) await this.#send("POST", `/job/${j.id}/restart`, `restarting job ${j.id}`);
   }
 
   async pull(number: number): Promise<PullInfo> {

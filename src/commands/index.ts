@@ -4,11 +4,13 @@ import { bump } from "./bump.ts";
 import { check } from "./check.ts";
 import { checklist } from "./checklist.ts";
 import { help } from "./help.ts";
+import { retry } from "./retry.ts";
 import { sha } from "./sha.ts";
 import { status } from "./status.ts";
 import { unwatch, watch, watching } from "./watch.ts";
 import { whoami } from "./whoami.ts";
 import { why } from "./why.ts";
+import { yes } from "./yes.ts";
 
 /** Every command the bot has, in the order `help` lists them. */
 export const commands: readonly CommandSpec<Services>[] = [
@@ -16,6 +18,7 @@ export const commands: readonly CommandSpec<Services>[] = [
   check,
   checklist,
   help,
+  retry,
   sha,
   status,
   unwatch,
@@ -23,4 +26,5 @@ export const commands: readonly CommandSpec<Services>[] = [
   watching,
   whoami,
   why,
+  yes,
 ];

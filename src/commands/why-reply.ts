@@ -220,11 +220,11 @@ function ciName(ci: CiKind): string {
   return ci === "travis" ? "Travis CI" : "GitHub Actions";
 }
 
-function runLabel(run: CiRun): Inline {
+export function runLabel(run: CiRun): Inline {
   return link(run.url, textLabel(run));
 }
 
-function textLabel(run: CiRun): string {
+export function textLabel(run: CiRun): string {
   const n = run.number !== null ? ` #${run.number}` : ` ${run.id}`;
   const what = run.provider === "travis" ? `Travis build${n}` : `${run.name}${n}`;
   return `${what} (${run.branch ?? "?"}, ${run.sha.slice(0, 7)})`;

@@ -91,7 +91,8 @@ export const why: CommandSpec<Services> = {
   },
 };
 
-function diagnoser(ctx: Ctx): RunDiagnoser {
+/** The `why` engine for a command: reads, diagnoses and records failed runs of the deploy. */
+export function diagnoser(ctx: Ctx): RunDiagnoser {
   const { ci, store, config } = ctx.services;
   const d = config.deploy;
   return new RunDiagnoser({

@@ -210,6 +210,23 @@ export const configSchema = z.strictObject({
     /** Verdicts kept per repository for streaks and `why --stats`. */
     historyLength: z.number().int().min(10).max(100_000).default(500),
   }),
+  /** `retry`: budgets, confirmation window, how the new attempt is followed (docs/retry.md). */
+  retry: z
+    .strictObject({
+      /** Retries of one run at most. */
+      perRun: z.number().int().min(0).default(2),
+      /** Retries per hour in the deploy repository at most. */
+      perHour: z.number().int().min(0).default(6),
+      /** Runs older than this are not retried (GitHub Actions refuses after 30 days). */
+      maxAgeDays: z.number().positive().default(30),
+      /** How long `--force` waits for `!binder yes`. */
+      confirmSeconds: z.number().int().min(1).default(120),
+      /** How often the new attempt is looked at, seconds. */
+      pollSeconds: z.number().positive().default(30),
+      /** How long the new attempt is followed before the bot gives up saying how it ended. */
+      followMinutes: z.number().positive().default(120),
+    })
+    .default({ perRun: 2, perHour: 6, maxAgeDays: 30, confirmSeconds: 120, pollSeconds: 30, followMinutes: 120 }),
   /** BinderHub sites of the deploy (`status`, `check`, checklists). */
   sites: z.array(siteSchema).default([]),
   /** The post-deploy check (`check`): the repository launched through each site's build API. */

@@ -125,6 +125,8 @@ export interface FakeGitHub {
   /** Requests matching a method and a path (string: exact path or prefix; RegExp: tested). */
   requestsTo(match: string | RegExp, method?: string): FakeRequest[];
   setRepo(repo: string, patch?: { default_branch?: string; private?: boolean }): void;
+  /** The next re-run of `runId` is seen running by `looks` GETs of the run, then ends with `conclusion`. */
+  endRerunAs(runId: number, conclusion: FakeRun["conclusion"], looks?: number): void;
   /** Public and private members of an org (GET /orgs/{org}/members/{login}: 204, else 404). */
   setOrgMembers(org: string, logins: string[]): void;
   /** A team's members by login, with their membership state (GET …/teams/{team}/memberships/{login}). */
@@ -229,6 +231,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
   const reruns: FakeRerun[] = [];
   const failures: Failure[] = [];
   const orgMembers = new Map<string, Set<string>>();
+  const rerunEnds = new Map<number, { conclusion: FakeRun["conclusion"]; looks: number }>();
   const teamMembers = new Map<string, Map<string, "active" | "pending">>(); // `${org}/${team}`
   let nextRunId = 9_000_000_001;
   let nextJobId = 25_000_000_001;
@@ -827,7 +830,15 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       const run = runs.get(Number(m[2]));
       if (!run || run.repo !== repo) return notFound(res);
       const sub = m[3];
-      if (method === "GET" && !sub) return send(res, 200, runJson(run), {}, req);
+      if (method === "GET" && !sub) {
+        // A re-run scripted to end: it is seen running `looks` times, then ended.
+        const end = rerunEnds.get(run.id);
+        if (end && run.status !== "completed" && end.looks-- <= 0) {
+          rerunEnds.delete(run.id);
+          Object.assign(run, { status: "completed", conclusion: end.conclusion, updated_at: iso() });
+        }
+        return send(res, 200, runJson(run), {}, req);
+      }
       if (method === "GET" && sub === "/jobs") {
         const filter = url.searchParams.get("filter") ?? "latest";
         const list = [...jobs.values()]
@@ -876,6 +887,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     },
     requests,
     reruns,
+    endRerunAs(runId, conclusion, looks = 1) {
+      rerunEnds.set(runId, { conclusion, looks });
+    },
     setOrgMembers(org, logins) {
       orgMembers.set(org, new Set(logins));
     },

@@ -50,6 +50,8 @@ export class FakeTravis {
   readonly restarts: string[] = [];
   /** Answer every API request with this status (simulate an outage); null = normal. */
   failWith: number | null = null;
+  /** Answer restarts with this status (403: a token without push access, 429: rate limited); null = accept. */
+  failRestartWith: number | null = null;
   /** Bytes of log bodies actually sent (to prove the client read only the tail). */
   logBytesSent = 0;
   #server: Server | null = null;
@@ -197,7 +199,21 @@ export class FakeTravis {
     if (m) {
       if (this.opts.token && req.headers.authorization !== `token ${this.opts.token}`)
         return this.#error(res, 403, "login_required", "login required");
+      if (this.failRestartWith !== null)
+        return this.#error(
+          res,
+          this.failRestartWith,
+          this.failRestartWith === 429 ? "rate_limited" : "insufficient_access",
+          "refused",
+        );
       this.restarts.push(`${m[1]}:${m[2]}`);
+      // As Travis: the restarted build (or the build of the restarted job) is running again.
+      const id = Number(m[2]);
+      const found = m[1] === "build" ? this.builds.find((b) => b.id === id) : this.#findJob(id)?.[0];
+      if (found) {
+        found.state = "started";
+        for (const j of found.jobs) if (m[1] === "build" || j.id === id) j.state = "started";
+      }
       return this.#json(res, 202, { "@type": "pending", [m[1] as string]: { id: Number(m[2]) }, state_change: "restart" });
     }
     return this.#error(res, 404, "not_found", "resource not found");

@@ -40,7 +40,13 @@ export const MINIMAL_YAML = chartBotYaml();
 /** An App on the memory store with a silent logger and a controllable clock. */
 export async function testApp(
   yaml = MINIMAL_YAML,
-  opts: { now?: () => Date; env?: NodeJS.ProcessEnv; commands?: readonly CommandSpec<Services>[]; waits?: AppWaits } = {},
+  opts: {
+    now?: () => Date;
+    env?: NodeJS.ProcessEnv;
+    commands?: readonly CommandSpec<Services>[];
+    waits?: AppWaits;
+    delay?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  } = {},
 ): Promise<App> {
   const loaded = parseConfig(yaml, "test.yaml", opts.env ?? {});
   return createApp(loaded, {
@@ -50,6 +56,7 @@ export async function testApp(
     store: await openStore("memory", "."),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.commands ? { commands: opts.commands } : {}),
+    ...(opts.delay ? { delay: opts.delay } : {}),
   });
 }
 

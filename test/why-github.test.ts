@@ -112,7 +112,7 @@ describe("!binder why on GitHub Actions, end to end against a fake GitHub", () =
     expect(t).toContain(WAIT_TIMEOUT);
     expect(t).toMatch(/re-run the failed jobs/);
     expect(t).toContain(`/actions/runs/${failed.id}/job/`);
-    expect(t).not.toContain("retry"); // no retry command is registered
+    expect(t).toContain(`!binder retry ${failed.id}`); // the retry command exists and re-runs exactly this run
     // the log was fetched through the signed URL, without the API token
     const signed = gh.requestsTo(/^\/_signed\/job-logs\//);
     expect(signed.length).toBeGreaterThan(0);

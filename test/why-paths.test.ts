@@ -4,7 +4,7 @@ import { commands } from "../src/commands/index.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { CommandSpec } from "../src/core/command.ts";
 import { renderPlain } from "../src/core/render.ts";
-import { ok, type Reply } from "../src/core/reply.ts";
+import type { Reply } from "../src/core/reply.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Services } from "../src/services.ts";
 import { openStore } from "../src/store/store.ts";
@@ -38,20 +38,6 @@ const HELM2_LOG = ghaLog([
   "Error: Can't get a valid version for repositories binderhub. Try changing the version constraint in requirements.yaml",
   "##[error]Process completed with exit code 1.",
 ]);
-
-/** A stand-in `retry` command: `why` only looks whether one is registered. */
-const retry: CommandSpec<Services> = {
-  name: "retry",
-  summary: "re-run the failed jobs of a run",
-  description: "test stand-in",
-  args: [],
-  examples: [],
-  access: "anyone",
-  sideEffects: null,
-  async run() {
-    return ok([]);
-  },
-};
 
 function text(r: Reply | null): string {
   return r ? renderPlain(r) : "";
@@ -135,7 +121,7 @@ describe("why: the answers beyond the main paths", () => {
     job(r, "deploy (ovh)", null);
     const s = run(20);
     job(s, "deploy", SPURIOUS_LOG);
-    await start([retry]);
+    await start(); // the real retry command is registered
     const a = await say(app, `!binder why ${r.id}`);
     const t = text(a);
     expect(a?.data).toMatchObject({ verdict: "unknown", signature: null, retrySuggested: false, chart: null });

@@ -51,6 +51,7 @@ export class FakeSlack extends EventEmitter {
   readonly #acks = new Map<string, (payload: unknown) => void>();
   readonly #rateLimits = new Map<string, { count: number; retryAfter: number }>();
   #silent = false;
+  #hold = 0;
   #ts = 1_700_000_000;
 
   constructor(opts: FakeSlackOptions = {}) {
@@ -106,6 +107,14 @@ export class FakeSlack extends EventEmitter {
   /** Answers the next `count` calls of `method` with 429 and `Retry-After: retryAfter` (seconds). */
   rateLimit(method: string, count = 1, retryAfter = 0): void {
     this.#rateLimits.set(method, { count, retryAfter });
+  }
+
+  /**
+   * The next `count` chat.postMessage calls are held: never answered nor posted (emits "held" with
+   * the arguments), as if the client died before Slack acknowledged; a test then kills the client.
+   */
+  holdPosts(count = 1): void {
+    this.#hold = count;
   }
 
   /** Resolves on the next new socket (after its `hello` was sent). */
@@ -300,6 +309,11 @@ export class FakeSlack extends EventEmitter {
       case "chat.postMessage": {
         if (token !== this.botToken) return reply({ ok: false, error: "invalid_auth" });
         if (typeof args.channel !== "string" || !args.channel) return reply({ ok: false, error: "channel_not_found" });
+        if (this.#hold > 0) {
+          this.#hold--;
+          this.emit("held", args);
+          return;
+        }
         const blocks = typeof args.blocks === "string" ? JSON.parse(args.blocks) : args.blocks;
         const post: Post = {
           channel: args.channel,

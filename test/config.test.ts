@@ -18,10 +18,17 @@ function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
 }
 
 describe("config", () => {
+  it("loads the shipped z2jh example: the jupyterhub chart by configuration alone, chartpress.yaml found by itself", () => {
+    const { config } = loadConfig(join(DEFAULT_CONFIG, "..", "z2jh.example.yaml"), {});
+    expect(config.charts).toHaveLength(1);
+    expect(config.charts[0]).toMatchObject({ name: "jupyterhub", github: "jupyterhub/zero-to-jupyterhub-k8s" });
+    expect(config.charts[0]?.chartpressDir).toBeUndefined();
+  });
+
   it("loads the shipped default (mybinder.org) without any environment", () => {
     const { config } = loadConfig(DEFAULT_CONFIG, {});
     expect(config.prefix).toBe("!binder");
-    expect(config.charts[0]).toMatchObject({ name: "binderhub", github: "jupyterhub/binderhub", chartDir: "helm-chart" });
+    expect(config.charts[0]).toMatchObject({ name: "binderhub", github: "jupyterhub/binderhub" });
     expect(config.deploy).toMatchObject({
       github: "jupyterhub/mybinder.org-deploy",
       chartFile: "mybinder/Chart.yaml",

@@ -164,6 +164,6 @@ deploy: { github: jupyterhub/mybinder.org-deploy }
   });
 
   it("before build.py there was no chart", async () => {
-    await expect(ask(c.readme!)).rejects.toThrow(/There is no helm-chart\/chartpress.yaml/);
+    await expect(ask(c.readme!)).rejects.toThrow(/no chartpress.yaml \(nor a build.py\) next to binderhub\/Chart.yaml/);
   });
 });

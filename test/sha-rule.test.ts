@@ -290,7 +290,7 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     expect(u.message).toMatch(/^No commit deadbeefdeadbeef in jupyterhub\/binderhub/);
     const n = await errorOf(ask(c.readme!));
     expect(n.code).toBe("no-chartpress");
-    expect(n.message).toContain("There is no helm-chart/chartpress.yaml at");
+    expect(n.message).toContain("There is no chartpress.yaml (nor a build.py) next to binderhub/Chart.yaml");
     const b = await errorOf(w.svc.answer("binderhub", { kind: "branch", name: "no-such-branch" }, { pin: false }));
     expect(b.message).toContain("no branch or tag 'no-such-branch'");
   });

@@ -30,6 +30,37 @@ export function predictHashLength(snap: IndexSnapshot | null, chart: string, dat
   return candidate ?? snap.newestHashLength(chart) ?? 7;
 }
 
+/** What a CI build of `built` made: the rule, the published entry it matches, the version. */
+export interface Build {
+  c: Computation;
+  entry: IndexEntry | null;
+  /** The rule's version is the published entry's. */
+  exact: boolean;
+  hashLength: number;
+  /** The rule's version with that hash length. */
+  computed: string;
+}
+
+/** The rule at a built commit (any branch push), matched against the index. */
+export async function buildOf(ctx: ChartContext, built: string, snap: IndexSnapshot | null): Promise<Build> {
+  const name = ctx.cfg.name;
+  let c = await computeAt(ctx, built);
+  const predicted = predictHashLength(snap, name, c.builtInfo.date);
+  let pick = publishedEntry(snap, name, c, predicted);
+  const builtAt = Date.parse(c.builtInfo.date);
+  const madeHere = (p: typeof pick) => p.exact && Date.parse(p.entry?.created ?? "") >= builtAt;
+  if (!madeHere(pick) && c.lateTags.length) {
+    // A tag made just after the build may have been pushed with it (a release commit and its tag):
+    // take the rule with it when this build published that (z2jh 0.10.5-n000.h4f739e88, while the
+    // rule without the tag gives 0.10.4-n009.hdf9328db, published by an earlier build).
+    const late = await computeAt(ctx, built, true);
+    const p = publishedEntry(snap, name, late, predicted);
+    if (madeHere(p) || (p.exact && !pick.exact)) [c, pick] = [late, p];
+  }
+  const hashLength = pick.entry?.sha?.length ?? predicted;
+  return { c, entry: pick.entry, exact: pick.exact, hashLength, computed: chartVersion({ ...versionInputs(c), hashLength }) };
+}
+
 /** The answer for a resolved commit: the rule at the commit CI built, the published entry, and why. */
 export async function answerFor(
   ctx: ChartContext,
@@ -38,29 +69,10 @@ export async function answerFor(
   askedPr: number | null,
 ): Promise<ShaAnswer> {
   const { built, onFirstParent } = await builtFor(ctx, commit);
-  const c = await computeAt(ctx, built);
   const name = ctx.cfg.name;
+  const { c, entry, hashLength, computed } = await buildOf(ctx, built, snap);
   const builtInfo = c.builtInfo;
   const pr = askedPr ?? prFromSubject(builtInfo.subject);
-
-  // The published entry for the chart commit, whatever its format; else predict.
-  const inputs = {
-    generation: c.generation,
-    chartCommit: c.chartCommit,
-    count: c.count ?? 0,
-    describe: c.describe,
-    baseVersion: c.baseVersion,
-    chartYamlVersion: c.chartYamlVersion,
-    long: c.long,
-  };
-  const hits = snap ? snap.bySha(name, c.chartCommit) : [];
-  let entry: IndexEntry | null = null;
-  if (hits.length) {
-    const exact = hits.find((h) => h.sha && chartVersion({ ...inputs, hashLength: h.sha.length }) === h.version);
-    entry = exact ?? [...hits].sort((a, b) => (Date.parse(b.created ?? "") || 0) - (Date.parse(a.created ?? "") || 0))[0] ?? null;
-  }
-  const hashLength = entry?.sha?.length ?? predictHashLength(snap, name, builtInfo.date);
-  const computed = chartVersion({ ...inputs, hashLength });
   const { relation, reason } = await why(ctx, commit, c, onFirstParent, pr, hashLength);
   const minutesSinceMerge = Math.max(0, Math.floor((ctx.now().getTime() - Date.parse(builtInfo.date)) / 60_000));
   const generated = snap?.generated ?? null;
@@ -93,6 +105,40 @@ export async function answerFor(
     },
     pin: null,
   };
+}
+
+/** What chartVersion needs from a computation, but the hash length. */
+function versionInputs(c: Computation) {
+  return {
+    generation: c.generation,
+    chartCommit: c.chartCommit,
+    count: c.count ?? 0,
+    describe: c.describe,
+    baseVersion: c.baseVersion,
+    chartYamlVersion: c.chartYamlVersion,
+    long: c.long,
+  };
+}
+
+/**
+ * The published entry for the computation's chart commit, whatever its format (`exact`: the rule
+ * gives that version). Several builds can publish one chart commit: prefer what this build made,
+ * with its era's hash length (z2jh published dd4fd8b from its own build, dd4fd8bd from a later one).
+ */
+function publishedEntry(
+  snap: IndexSnapshot | null,
+  chart: string,
+  c: Computation,
+  predicted: number,
+): { entry: IndexEntry | null; exact: boolean } {
+  const hits = snap ? snap.bySha(chart, c.chartCommit) : [];
+  if (!hits.length) return { entry: null, exact: false };
+  const inputs = versionInputs(c);
+  const exact = hits.filter((h) => h.sha && chartVersion({ ...inputs, hashLength: h.sha.length }) === h.version);
+  const best = exact.find((h) => h.sha?.length === predicted) ?? exact[0];
+  if (best) return { entry: best, exact: true };
+  const newest = [...hits].sort((a, b) => (Date.parse(b.created ?? "") || 0) - (Date.parse(a.created ?? "") || 0))[0];
+  return { entry: newest ?? null, exact: false };
 }
 
 /** Why the chart commit is what it is. */

@@ -18,36 +18,41 @@ import type { Git } from "./git.ts";
  */
 export type Generation = 0 | 1 | 2 | 3 | 4 | 5;
 
-/** chartpress releases (tag dates in jupyterhub/chartpress), to resolve a pin like `>=1.2` at a date. */
+/**
+ * chartpress releases with the time of their tag in jupyterhub/chartpress, to resolve a pin like
+ * `>=1.2` at a build's time. Times, not days: z2jh built with an unpinned chartpress five minutes
+ * before 2.0.0 was tagged on 2022-09-01 and published a 1.x version that day.
+ */
 export const CHARTPRESS_RELEASES: ReadonlyArray<readonly [string, string]> = [
-  ["0.1.0", "2018-02-23"],
-  ["0.1.1", "2018-02-23"],
-  ["0.2.0", "2018-05-29"],
-  ["0.2.1", "2018-08-10"],
-  ["0.2.2", "2018-08-19"],
-  ["0.3.0", "2019-02-07"],
-  ["0.3.1", "2019-02-07"],
-  ["0.3.2", "2019-10-05"],
-  ["0.4.0", "2019-10-17"],
-  ["0.4.1", "2019-10-17"],
-  ["0.4.2", "2019-10-19"],
-  ["0.4.3", "2019-10-29"],
-  ["0.5.0", "2019-12-01"],
-  ["0.6.0", "2020-01-12"],
-  ["0.7.0", "2020-11-02"],
-  ["1.0.0", "2020-11-21"],
-  ["1.0.1", "2020-12-03"],
-  ["1.0.2", "2020-12-04"],
-  ["1.0.3", "2020-12-14"],
-  ["1.0.4", "2021-01-20"],
-  ["1.1.0", "2021-04-12"],
-  ["1.2.0", "2021-06-23"],
-  ["1.2.2", "2021-07-23"],
-  ["1.3.0", "2021-07-26"],
-  ["2.0.0", "2022-09-01"],
-  ["2.1.0", "2022-09-08"],
-  ["2.2.0", "2024-01-11"],
-  ["2.3.0", "2025-01-21"],
+  ["0.1.0", "2018-02-23T10:49:10Z"],
+  ["0.1.1", "2018-02-23T11:03:16Z"],
+  ["0.2.0", "2018-05-29T09:46:04Z"],
+  ["0.2.1", "2018-08-10T11:30:20Z"],
+  ["0.2.2", "2018-08-19T08:46:48Z"],
+  ["0.3.0", "2019-02-07T10:55:18Z"],
+  ["0.3.1", "2019-02-07T15:18:38Z"],
+  ["0.3.2", "2019-10-05T15:35:47Z"],
+  ["0.4.0", "2019-10-17T16:26:48Z"],
+  ["0.4.1", "2019-10-17T18:48:25Z"],
+  ["0.4.2", "2019-10-19T11:02:42Z"],
+  ["0.4.3", "2019-10-29T20:27:18Z"],
+  ["0.5.0", "2019-12-01T21:18:22Z"],
+  ["0.6.0", "2020-01-12T18:07:13Z"],
+  ["0.7.0", "2020-11-02T15:50:23Z"],
+  ["1.0.0", "2020-11-21T12:33:25Z"],
+  ["1.0.1", "2020-12-03T16:08:59Z"],
+  ["1.0.2", "2020-12-04T11:47:03Z"],
+  ["1.0.3", "2020-12-14T15:30:36Z"],
+  ["1.0.4", "2021-01-20T08:42:34Z"],
+  ["1.1.0", "2021-04-12T08:02:46Z"],
+  ["1.2.0", "2021-06-23T17:25:59Z"],
+  ["1.2.2", "2021-07-23T08:32:56Z"],
+  ["1.3.0", "2021-07-26T20:21:24Z"],
+  ["2.0.0", "2022-09-01T16:09:15Z"],
+  ["2.1.0", "2022-09-08T07:14:04Z"],
+  ["2.2.0", "2024-01-11T18:32:39Z"],
+  ["2.3.0", "2025-01-21T21:16:59Z"],
+  ["2.4.0", "2026-05-01T22:02:43Z"],
 ];
 
 export function generationOf(version: string): Generation {
@@ -69,12 +74,15 @@ export const GENERATION_LABEL: Record<Generation, string> = {
   5: "chartpress >= 2.0",
 };
 
-/** The newest release satisfying `range` that existed on `date` (YYYY-MM-DD…); null when none. */
+/**
+ * The newest release satisfying `range` that existed at `date` (an ISO time; a bare YYYY-MM-DD is the
+ * end of that day); null when none.
+ */
 export function resolveChartpress(range: string | null, date: string): string | null {
-  const day = date.slice(0, 10);
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T23:59:59Z`) : Date.parse(date);
   let best: string | null = null;
   for (const [v, d] of CHARTPRESS_RELEASES) {
-    if (d > day) continue;
+    if (Date.parse(d) > at) continue;
     if (range && !semver.satisfies(v, range, { loose: true })) continue;
     if (!best || semver.gt(v, best)) best = v;
   }
@@ -127,10 +135,10 @@ const VENDORED = ["build.py"];
 
 /**
  * Which chartpress built the chart at `commit` (committed at `date`): the pin found in the CI files
- * at that commit, resolved against the releases that existed then. A vendored `<chartDir>/build.py`
+ * at that commit, resolved against the releases that existed then. A vendored `<folder of chartpress.yaml>/build.py`
  * with no chartpress install means generation 0. With no pin at all, the newest release of the day.
  */
-export async function detectChartpress(git: Git, commit: string, chartDir: string, date: string): Promise<ChartpressPin> {
+export async function detectChartpress(git: Git, commit: string, cpDir: string, date: string): Promise<ChartpressPin> {
   const files = await Promise.all(PIN_FILES.map(async (f) => [f, await git.readFile(commit, f)] as const));
   let long = false;
   let found: { file: string; spec: string | null; range: string | null; gitInstall: boolean } | null = null;
@@ -160,9 +168,9 @@ export async function detectChartpress(git: Git, commit: string, chartDir: strin
   if (found && !found.gitInstall) version = resolveChartpress(found.range, date);
   if (!version && found?.gitInstall) version = resolveChartpress(null, date);
   if (!found) {
-    const vendored = await Promise.all(VENDORED.map((f) => git.readFile(commit, posix.join(chartDir, f))));
+    const vendored = await Promise.all(VENDORED.map((f) => git.readFile(commit, posix.join(cpDir, f))));
     if (vendored.some((t) => t !== null)) {
-      return { file: posix.join(chartDir, "build.py"), spec: "vendored build.py", version: "0.0.0", generation: 0, long };
+      return { file: posix.join(cpDir, "build.py"), spec: "vendored build.py", version: "0.0.0", generation: 0, long };
     }
   }
   version ??= resolveChartpress(null, date) ?? "0.0.0";
@@ -244,10 +252,10 @@ export function chartpressPaths(gen: Generation, chart: ChartpressChart): string
  * Paths relative to chartpress.yaml's folder → pathspecs relative to the repository root (what
  * `git log` run in that folder would have used). A path that leaves the repository is dropped.
  */
-export function toRepoPaths(chartDir: string, paths: readonly string[]): string[] {
+export function toRepoPaths(cpDir: string, paths: readonly string[]): string[] {
   const out = new Set<string>();
   for (const p of paths) {
-    const joined = posix.normalize(posix.join(chartDir, p));
+    const joined = posix.normalize(posix.join(cpDir, p));
     if (joined === ".." || joined.startsWith("../") || posix.isAbsolute(p)) continue;
     out.add(joined === "." || joined === "./" ? "." : joined.replace(/\/$/, ""));
   }
@@ -255,6 +263,6 @@ export function toRepoPaths(chartDir: string, paths: readonly string[]): string[
 }
 
 /** The chartpress.yaml text at a commit, or null when that commit has none. */
-export function readChartpressYaml(git: Git, commit: string, chartDir: string): Promise<string | null> {
-  return git.readFile(commit, posix.join(chartDir, "chartpress.yaml"));
+export function readChartpressYaml(git: Git, commit: string, cpDir: string): Promise<string | null> {
+  return git.readFile(commit, posix.join(cpDir, "chartpress.yaml"));
 }

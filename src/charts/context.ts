@@ -31,8 +31,8 @@ export interface ChartContext {
   octokit: () => Octokit;
   /** First-parent positions of the default branch at `tip` (0 = the tip). */
   fp: { tip: string; pos: Map<string, number> } | null;
-  /** Tag name → commit, as of mirror fetch number `key`. */
-  tags: { key: number; byName: Map<string, string> } | null;
+  /** Tag name → commit and → creation time (ms), as of mirror fetch number `key`. */
+  tags: { key: number; byName: Map<string, string>; created: Map<string, number> } | null;
   /** Tag commit → oldest first-parent position containing it, for `tip` and tags `key`. */
   tagBounds: { tip: string; key: number; bounds: Map<string, number> } | null;
   /** The rule's result by built commit. */

@@ -180,6 +180,12 @@ export class Git {
     return cur;
   }
 
+  /** The entries of the folder `<commit>:<path>` by name, or null when it is not a folder. */
+  async listTree(commit: string, path: string): Promise<ReadonlyMap<string, TreeEntry> | null> {
+    const e = await this.pathOid(commit, path);
+    return e?.type === "tree" ? this.#tree(e.oid) : null;
+  }
+
   async #tree(oid: string): Promise<Map<string, TreeEntry> | null> {
     const hit = this.#trees.get(oid);
     if (hit) return hit;

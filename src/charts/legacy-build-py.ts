@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 
 /**
- * Before chartpress.yaml existed (binderhub until 2017-12-12), CI ran a vendored `<chartDir>/build.py`
+ * Before chartpress.yaml existed (binderhub until 2017-12-12), CI ran a vendored `<folder of chartpress.yaml>/build.py`
  * from the repository root, and its `build_chart()` took the version's hash from
  * `git log -n 1 --pretty=format:%h -- <paths>`. Which paths changed between copies of the script:
  * first `'.'` (the whole repository, from CI's working directory), later
@@ -11,19 +11,19 @@ import { posix } from "node:path";
  * scripts make: string literals, `__file__`, `os.path.join/dirname/abspath`, lists and `+`. It
  * returns repository-relative pathspecs, or null when the script is not of that kind.
  */
-export function legacyChartPaths(script: string, chartDir: string): string[] | null {
+export function legacyChartPaths(script: string, cpDir: string): string[] | null {
   const body = functionBody(script, "build_chart");
   if (body === null) return null;
-  const call = /\blast_git_modified\(/.exec(body);
+  const call = /\blast_(?:git_modified|modified_commit)\(/.exec(body);
   if (!call) return null;
   const arg = balanced(body, call.index + call[0].length - 1);
   if (arg === null) return null;
   const env = new Map<string, Value>();
   for (const m of script.matchAll(/^([A-Za-z_]\w*)\s*=\s*(.+?)\s*(?:#.*)?$/gm)) {
-    const v = evaluate(m[2] as string, env, chartDir);
+    const v = evaluate(m[2] as string, env, cpDir);
     if (v !== null) env.set(m[1] as string, v);
   }
-  const value = evaluate(arg, env, chartDir);
+  const value = evaluate(arg, env, cpDir);
   if (value === null) return null;
   const list = (Array.isArray(value) ? value : [value]).map((p) => posix.normalize(p).replace(/\/$/, "") || ".");
   if (list.length === 0 || list.some((p) => p === ".." || p.startsWith("../"))) return null;
@@ -77,26 +77,26 @@ function splitTop(expr: string, sep: string): string[] {
   return out.map((s) => s.trim());
 }
 
-function evaluate(raw: string, env: Map<string, Value>, chartDir: string): Value | null {
+function evaluate(raw: string, env: Map<string, Value>, cpDir: string): Value | null {
   const expr = raw.trim();
   const sum = splitTop(expr, "+");
   if (sum.length > 1) {
-    const parts = sum.map((p) => evaluate(p, env, chartDir));
+    const parts = sum.map((p) => evaluate(p, env, cpDir));
     if (parts.some((p) => p === null || !Array.isArray(p))) return null;
     return (parts as string[][]).flat();
   }
   const literal = /^(['"])([^'"]*)\1$/.exec(expr);
   if (literal) return literal[2] as string;
-  if (expr === "__file__") return posix.join(chartDir, "build.py");
+  if (expr === "__file__") return posix.join(cpDir, "build.py");
   if (/^[A-Za-z_]\w*$/.test(expr)) return env.get(expr) ?? null;
   if (expr.startsWith("[") && expr.endsWith("]")) {
     const items = splitTop(expr.slice(1, -1), ",").filter((s) => s !== "");
-    const values = items.map((i) => evaluate(i, env, chartDir));
+    const values = items.map((i) => evaluate(i, env, cpDir));
     return values.every((v) => typeof v === "string") ? (values as string[]) : null;
   }
   const call = /^os\.path\.(join|dirname|abspath)\(/.exec(expr);
   if (call && expr.endsWith(")") && balanced(expr, call[0].length - 1)?.length === expr.length - call[0].length - 1) {
-    const args = splitTop(expr.slice(call[0].length, -1), ",").map((a) => evaluate(a, env, chartDir));
+    const args = splitTop(expr.slice(call[0].length, -1), ",").map((a) => evaluate(a, env, cpDir));
     if (args.some((a) => typeof a !== "string")) return null;
     const s = args as string[];
     if (call[1] === "join") return posix.join(...s);

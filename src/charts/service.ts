@@ -7,7 +7,7 @@ import { durationMs } from "../notify/duration.ts";
 import { type Asker, addWaiter } from "../notify/waiters.ts";
 import type { Store } from "../store/store.ts";
 import { type ShaAnswer, ShaError, type VersionExplanation } from "./answer.ts";
-import { answerFor } from "./assemble.ts";
+import { answerFor, type Build, buildOf } from "./assemble.ts";
 import { type ChartContext, snapshot } from "./context.ts";
 import { pinInfo, readPin } from "./deploy-pin.ts";
 import { explainVersion } from "./explain-version.ts";
@@ -108,6 +108,17 @@ export class ChartService {
     const ctx = this.#ctx(chart);
     const [commit, snap] = await Promise.all([resolveSha(ctx, sha), snapshot(ctx)]);
     return answerFor(ctx, commit, snap, null);
+  }
+
+  /**
+   * What a CI build of exactly `sha` made, as if that commit had been pushed to a branch CI builds
+   * (2017's CI published every branch push). The real-history checks use it for published versions
+   * of commits that no default-branch build reached.
+   */
+  async buildOfCommit(chart: string, sha: string): Promise<Build> {
+    const ctx = this.#ctx(chart);
+    const [commit, snap] = await Promise.all([resolveSha(ctx, sha), snapshot(ctx)]);
+    return buildOf(ctx, commit, snap);
   }
 
   /**

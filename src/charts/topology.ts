@@ -78,20 +78,41 @@ export async function builtFor(ctx: ChartContext, sha: string): Promise<{ built:
 
 /** Tag name → tagged commit. Re-read after each fetch; a changed tag set drops the rule's cache. */
 export async function tagsOf(ctx: ChartContext): Promise<Map<string, string>> {
-  if (ctx.tags?.key === ctx.mirror.fetchCount) return ctx.tags.byName;
+  return (await readTags(ctx)).byName;
+}
+
+/**
+ * The tags a build of a commit made at `at` (ms) could see: those created by then (an annotated
+ * tag's tagger date, else the tagged commit's date). A release tag pushed a minute after its merge
+ * was not there when CI built the merge: z2jh published `0.10.5-n001.hed9b2f4f` for ed9b2f4f, and
+ * only later builds saw its tag `0.10.6`.
+ */
+export async function tagsVisibleAt(ctx: ChartContext, at: number): Promise<Map<string, string>> {
+  const t = await readTags(ctx);
+  if (Number.isNaN(at)) return t.byName;
+  const out = new Map<string, string>();
+  for (const [name, commit] of t.byName) if ((t.created.get(name) ?? 0) <= at) out.set(name, commit);
+  return out;
+}
+
+async function readTags(ctx: ChartContext): Promise<NonNullable<ChartContext["tags"]>> {
+  if (ctx.tags?.key === ctx.mirror.fetchCount) return ctx.tags;
   const out = await ctx.mirror.git.out([
     "for-each-ref",
-    "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
+    "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)%00%(taggerdate:unix)%00%(*committerdate:unix)%00%(committerdate:unix)",
     "refs/tags",
   ]);
   const byName = new Map<string, string>();
+  const created = new Map<string, number>();
   for (const line of out.split("\n")) {
-    const [name, obj, peeled] = line.split("\0");
-    if (name && obj) byName.set(name, peeled || obj);
+    const [name, obj, peeled, tagger, peeledDate, ownDate] = line.split("\0");
+    if (!name || !obj) continue;
+    byName.set(name, peeled || obj);
+    created.set(name, Number(tagger || peeledDate || ownDate || 0) * 1000);
   }
   if (ctx.tags && ctx.tags.byName.size !== byName.size) ctx.computed.clear();
-  ctx.tags = { key: ctx.mirror.fetchCount, byName };
-  return byName;
+  ctx.tags = { key: ctx.mirror.fetchCount, byName, created };
+  return ctx.tags;
 }
 
 /**
@@ -117,8 +138,8 @@ export async function latestTag(
   ctx: ChartContext,
   built: string,
   pos: Map<string, number>,
+  tags: Map<string, string>,
 ): Promise<{ tag: string; commit: string } | null> {
-  const tags = await tagsOf(ctx);
   const pb = pos.get(built);
   if (pb !== undefined) {
     // Found from each tag's first-parent boundary without a process when that is unambiguous.
@@ -139,7 +160,7 @@ export async function latestTag(
     const names = tagsAt(tags, best);
     if (!tie && names.length === 1) return { tag: names[0] as string, commit: best };
   }
-  const d = await describe(ctx, built);
+  const d = await describe(ctx, built, tags);
   if (!d) return null;
   const commit = tags.get(d.tag);
   return commit ? { tag: d.tag, commit } : null;
@@ -150,9 +171,20 @@ export function tagsAt(tags: Map<string, string>, commit: string): string[] {
   return [...tags].filter(([, c]) => c === commit).map(([n]) => n);
 }
 
-/** `git describe --tags --long`: the tag and the number of commits since it, or null without one. */
-export async function describe(ctx: ChartContext, sha: string): Promise<{ tag: string; since: number } | null> {
-  const r = await ctx.mirror.git.run(["describe", "--tags", "--long", "--abbrev=40", "--end-of-options", sha], {
+/**
+ * `git describe --tags --long`: the tag and the number of commits since it, or null without one.
+ * With `visible`, tags not in it (created after the build) are excluded.
+ */
+export async function describe(
+  ctx: ChartContext,
+  sha: string,
+  visible?: Map<string, string>,
+): Promise<{ tag: string; since: number } | null> {
+  const exclude: string[] = [];
+  if (visible)
+    for (const name of (await readTags(ctx)).byName.keys())
+      if (!visible.has(name)) exclude.push(`--exclude=${name.replace(/[*?[\]\\]/g, "\\$&")}`);
+  const r = await ctx.mirror.git.run(["describe", "--tags", "--long", "--abbrev=40", ...exclude, "--end-of-options", sha], {
     okCodes: [128],
   });
   if (r.code !== 0) return null;

@@ -27,8 +27,23 @@ export const chartSchema = z.strictObject({
   github: repo,
   /** Where to clone it from: a URL or a local path. */
   git: z.string().min(1),
-  /** Folder holding chartpress.yaml. */
-  chartDir: z.string().min(1).default("helm-chart"),
+  /**
+   * Folder holding chartpress.yaml (or the build script before it), relative to the repository root.
+   * Optional: found at each commit by itself, as the folder (root or one level down) that holds the
+   * chart's `<name>/Chart.yaml`.
+   */
+  chartpressDir: z.string().min(1).optional(),
+  /** The old name, which said the wrong thing: rejected with what to write instead. */
+  chartDir: z
+    .unknown()
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      ctx.addIssue({
+        code: "custom",
+        message: `'chartDir' is gone: binderbot finds chartpress.yaml (or the build.py before it) by itself, next to the chart's <name>/Chart.yaml folder. Delete the line; to fix the folder anyway, write chartpressDir: ${JSON.stringify(v)}`,
+      });
+    })
+    .optional(),
   /** The published Helm chart repository index. */
   index: z.string().min(1),
   /** Default branch; discovered from the mirror when absent. */

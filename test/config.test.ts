@@ -218,7 +218,7 @@ access:
   it("merges mappings key by key and replaces lists", () => {
     const f = team(`deploy: { branch: staging }
 charts:
-  - { name: jupyterhub, github: jupyterhub/zero-to-jupyterhub-k8s, git: /srv/z2jh.git, chartDir: jupyterhub, index: /srv/index.yaml }
+  - { name: jupyterhub, github: jupyterhub/zero-to-jupyterhub-k8s, git: /srv/z2jh.git, index: /srv/index.yaml }
 `);
     const { config } = loadConfig(f, {});
     expect(config.deploy).toEqual({ ...shipped.deploy, branch: "staging" });

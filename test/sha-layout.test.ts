@@ -157,9 +157,7 @@ describe("config: the folder of chartpress.yaml", () => {
   });
 
   it("takes chartpressDir to fix it, and leaves it out by default", () => {
-    expect(parseConfig(chart(", chartpressDir: deploy/helm"), "c.yaml", {}).config.charts[0]?.chartpressDir).toBe(
-      "deploy/helm",
-    );
+    expect(parseConfig(chart(", chartpressDir: deploy/helm"), "c.yaml", {}).config.charts[0]?.chartpressDir).toBe("deploy/helm");
     expect(parseConfig(chart(""), "c.yaml", {}).config.charts[0]?.chartpressDir).toBeUndefined();
   });
 });

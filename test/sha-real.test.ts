@@ -14,8 +14,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const SHARED = path.resolve(repoRoot, "../shared/data");
 const INDEX = path.join(SHARED, "helm-chart-index-2024-10-24.yaml");
 const TSV = path.join(SHARED, "binderhub-chart-versions.tsv");
-/** A local clone of jupyterhub/binderhub, when one is available (not in CI). */
-const BINDERHUB_GIT = process.env.BINDERHUB_GIT ?? "/work/.mirror/jupyterhub+binderhub/repo";
+/** A clone of jupyterhub/binderhub (`git clone --mirror` of the bundle; .ci/run sets it). */
+const BINDERHUB_GIT = process.env.BINDERHUB_GIT ?? "";
 
 interface Row {
   commit: string;
@@ -31,8 +31,24 @@ function rows(): Row[] {
     .split("\n")
     .slice(1)
     .map((l) => l.split("\t"))
-    .map((f) => ({ commit: f[0]!, date: f[1]!, computed: f[6]!, chartCommit: f[7]!, index: f[9]! }));
+    .map((f) => ({ commit: f[0]!, date: f[1]!, computed: f[6]!, chartCommit: f[7]!, index: f[9]! }))
+    .map((r) => LATE_TAG[r.commit] ?? r);
 }
+
+/**
+ * The TSV's computed column applies tags as they are today. Its note on 2a7145f says what CI did:
+ * it built the merge before the tag 0.2.0 existed and republished 0.1.0-456.7e32ac0, which the rule
+ * now gives (a tag counts for builds after its creation).
+ */
+const LATE_TAG: Record<string, Row> = {
+  "2a7145f40d": {
+    commit: "2a7145f40d",
+    date: "2019-11-27T07:36:41+00:00",
+    computed: "0.1.0-456.7e32ac0",
+    chartCommit: "7e32ac0",
+    index: "",
+  },
+};
 
 const haveShared = existsSync(INDEX) && existsSync(TSV);
 
@@ -61,9 +77,12 @@ describe.skipIf(!haveShared)("the real chart index (../shared/data, 2024-10-24)"
   });
 });
 
-const haveGit = haveShared && existsSync(path.join(BINDERHUB_GIT, "HEAD"));
+const haveGit = haveShared && BINDERHUB_GIT !== "" && existsSync(path.join(BINDERHUB_GIT, "HEAD"));
+const skipWhy = haveGit
+  ? ""
+  : ` (skipped: ${BINDERHUB_GIT ? `no git repository at BINDERHUB_GIT=${BINDERHUB_GIT}` : "BINDERHUB_GIT is not set"})`;
 
-describe.skipIf(!haveGit)("the real binderhub history (needs a local clone: BINDERHUB_GIT)", () => {
+describe.skipIf(!haveGit)(`the real binderhub history${skipWhy}`, () => {
   let svc: ChartService;
   let dataDir: string;
   beforeAll(async () => {

@@ -32,6 +32,7 @@ function synthetic(): string {
     if (i > 1) lines.push(`from :${i - 1}`);
     if (i === 1) {
       lines.push("M 100644 inline helm-chart/chartpress.yaml", blob(cp));
+      lines.push("M 100644 inline helm-chart/binderhub/Chart.yaml", blob("name: binderhub\nversion: 0.0.1\n"));
       lines.push("M 100644 inline .github/workflows/publish.yml", blob("- run: pip install chartpress>=2.1\n"));
     }
     const path = i % 3 === 0 ? `binderhub/f${i % 50}.py` : `docs/d${i % 50}.md`;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../src/app.ts";
+import type { Outlet } from "../src/core/adapter.ts";
 import { renderPlain } from "../src/core/render.ts";
 import { say } from "./helpers/app.ts";
 import { CHART_FILE, DEPLOY, type DeployWorld, deployWorld } from "./helpers/deploy.ts";
@@ -106,5 +107,61 @@ describe("!binder bump: a PR on the deploy repository that changes exactly the p
     expect(r?.data).toMatchObject({ kind: "already-pinned" });
     expect(renderPlain(r!)).toContain("nothing to bump");
     expect(writes().length).toBe(n);
+  });
+});
+
+describe("after a bump: the asker's thread is told when the PR is merged and deployed", () => {
+  let w: DeployWorld;
+  let app: App;
+  const said: string[] = [];
+  const outlet: Outlet = {
+    answered: Promise.resolve(),
+    send: async (room, reply) => {
+      said.push(`${room}/${reply.thread ?? "-"}: ${renderPlain(reply)}`);
+      return { room, id: String(said.length) };
+    },
+    update: async (p) => p,
+  };
+  const bump = (text: string, eventId: string) =>
+    app.bot.handle({ platform: "test", room: "ops", thread: "t1", userId: "alice", text, eventId }, outlet);
+
+  beforeAll(async () => {
+    w = await deployWorld();
+    app = await w.app(OPERATORS, { deployExtra: "  bumpPollSeconds: 0.01" });
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("merged, then its deploy run: the verdict in the thread; a PR closed unmerged is said too", async () => {
+    const r = await bump("!binder bump", "b1");
+    expect(r?.ok, r ? renderPlain(r) : "").toBe(true);
+    expect(renderPlain(r!)).toContain("I'll tell this thread when it is merged and deployed (I follow it for 24 h).");
+    const pr = w.github.pullsOf(DEPLOY)[0]!;
+    const mergeSha = "a".repeat(40);
+    w.github.mergePull(DEPLOY, pr.number, mergeSha);
+    const run = w.github.addRun(DEPLOY, { head_sha: mergeSha, conclusion: "success", run_number: 77 });
+    await app.bot.idle();
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      new RegExp(`^ops/t1: PR #${pr.number} \\(.*\\) \\(${w.v.v4.replace(/\./g, "\\.")}\\) is deployed\\. Deploy: run #77 `),
+    );
+    expect(said[0]).toContain(`actions/runs/${run.id}`);
+
+    w.github.setFile(DEPLOY, CHART_FILE, w.github.fileAt(DEPLOY, CHART_FILE, BRANCH)!, "main"); // the merge landed
+    const again = await bump(`!binder bump ${w.c.v3.slice(0, 8)}`, "b2");
+    expect(again?.data).toMatchObject({ kind: "opened" }); // the merged PR is not open: a new one
+    const second = w.github.pullsOf(DEPLOY).find((p) => p.number !== pr.number)!;
+    w.github.setPull(DEPLOY, second.number, { state: "closed" });
+    await app.bot.idle();
+    expect(said[1]).toBe(
+      `ops/t1: PR #${second.number} (https://github.com/${DEPLOY}/pull/${second.number}) (${w.v.v3}) was closed without being merged: nothing was deployed.`,
+    );
+  });
+
+  it("nothing is promised where no later message reaches anyone", async () => {
+    const r = await say(app, `!binder bump ${w.v.v2}`);
+    expect(r?.ok, r ? renderPlain(r) : "").toBe(true);
+    expect(renderPlain(r!)).not.toContain("I'll tell this thread");
   });
 });

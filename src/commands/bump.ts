@@ -1,12 +1,16 @@
-import type { CommandSpec } from "../core/command.ts";
+import type { CommandContext, CommandSpec } from "../core/command.ts";
 import { userRef } from "../core/message.ts";
 import { code, codeBlock, fail, fields, link, list, ok, para, strong } from "../core/reply.ts";
 import { BumpError, type BumpResult, openBump } from "../deploy/bump.ts";
+import { type BumpOutcome, followBump } from "../deploy/bump-follow.ts";
 import { bumpTarget } from "../deploy/bump-target.ts";
 import { DeployFileError } from "../deploy/deploy-file.ts";
 import { PinEditError } from "../deploy/pin-edit.ts";
 import type { Services } from "../services.ts";
-import { prItems } from "./status-reply.ts";
+import { prItems, runLine } from "./status-reply.ts";
+
+/** PRs followed per bot (services), so a second bump of an open PR does not follow it twice. */
+const following = new WeakMap<object, Set<number>>();
 
 /**
  * `!binder bump [chart] [version|ref]`: the bump commit no person types by hand. Target: bump-target.ts
@@ -54,6 +58,7 @@ export const bump: CommandSpec<Services> = {
     }
     const chartRepo = ctx.services.config.charts.find((c) => c.name === chart)?.github ?? chart;
     const pr = r.pr!;
+    const follows = followInThread(ctx, pr, r.to);
     return ok(
       [
         para(r.kind === "opened" ? "Opened " : "Updated ", link(pr.url, `PR #${pr.number}`), `: bump ${chart} to `, strong(r.to)),
@@ -65,8 +70,56 @@ export const bump: CommandSpec<Services> = {
         ]),
         ...(r.prs?.length ? [list(prItems(chartRepo, r.prs))] : []),
         ...(r.lines ? [codeBlock(`- ${r.lines.before}\n+ ${r.lines.after}`, "diff")] : []),
+        ...(follows
+          ? [
+              para(
+                `I'll tell this thread when it is merged and deployed (I follow it for ${ctx.services.config.deploy.bumpFollowHours} h).`,
+              ),
+            ]
+          : []),
       ],
       data,
     );
   },
 };
+
+/**
+ * Follows the PR after the answer (once per PR) and says in the asker's thread how its deploy ended.
+ * False when no later message would reach anyone (then nothing is promised).
+ */
+function followInThread(ctx: CommandContext<Services>, pr: { number: number; url: string }, version: string): boolean {
+  if (!ctx.lasting) return false;
+  const mine = following.get(ctx.services) ?? new Set<number>();
+  following.set(ctx.services, mine);
+  if (mine.has(pr.number)) return true;
+  mine.add(pr.number);
+  ctx.later(async (signal) => {
+    try {
+      const outcome = await followBump(ctx.services, pr.number, signal);
+      await ctx.send(ok(outcomeBlocks(ctx, outcome, pr, version), { pr: pr.number, outcome }));
+    } finally {
+      mine.delete(pr.number);
+    }
+  });
+  return true;
+}
+
+function outcomeBlocks(ctx: CommandContext<Services>, o: BumpOutcome, pr: { number: number; url: string }, version: string) {
+  const head = [link(pr.url, `PR #${pr.number}`), ` (${version})`];
+  const d = ctx.services.config.deploy;
+  if (o.kind === "closed") return [para(...head, " was closed without being merged: nothing was deployed.")];
+  if (o.kind === "gave-up") {
+    const what = o.stage === "merge" ? "it is not merged yet" : "its deploy has not finished";
+    return [para(...head, `: I stopped following it after ${d.bumpFollowHours} h; ${what}.`)];
+  }
+  const r = o.last.run;
+  const verdict =
+    r.conclusion === "success"
+      ? "is deployed"
+      : r.conclusion === "failure"
+        ? "was merged but its deploy failed"
+        : "was merged; its deploy ended";
+  const blocks = [para(...head, ` ${verdict}. Deploy: `, ...runLine(o.last, d.workflow))];
+  if (r.conclusion === "failure") blocks.push(para("More: ", code(`${ctx.prefix} why ${r.id}`)));
+  return blocks;
+}

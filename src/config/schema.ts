@@ -222,6 +222,10 @@ export const configSchema = z.strictObject({
       .int()
       .min(1024)
       .default(8 * 1024 * 1024),
+    /** After `bump`: how long the PR is followed (merge, then its deploy run) to tell the thread how the deploy ended. */
+    bumpFollowHours: z.number().positive().default(24),
+    /** How often the followed bump PR and its deploy run are looked at. */
+    bumpPollSeconds: z.number().positive().default(60),
     /** Verdicts kept per repository for streaks and `why --stats`. */
     historyLength: z.number().int().min(10).max(100_000).default(500),
   }),

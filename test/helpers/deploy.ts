@@ -57,8 +57,9 @@ export interface DeployWorld {
   v: Record<"v1" | "v2" | "v3" | "v4" | "v5", string>;
   /** Chart commits by the same names. */
   c: Record<"v1" | "v2" | "v3" | "v4" | "v5", string>;
-  yaml(extra?: string): string;
-  app(extra?: string, opts?: { now?: () => Date }): Promise<App>;
+  /** `extra`: top-level YAML appended; `deployExtra`: indented lines added under `deploy:`. */
+  yaml(extra?: string, deployExtra?: string): string;
+  app(extra?: string, opts?: { now?: () => Date; deployExtra?: string }): Promise<App>;
   close(): Promise<void>;
 }
 
@@ -121,12 +122,19 @@ export async function deployWorld(): Promise<DeployWorld> {
     dataDir,
     v,
     c,
-    yaml(extra = "") {
-      const base = chartBotYaml({ dataDir, githubUrl: github.url, repoPath: repo.path, indexUrl: index.url });
+    yaml(extra = "", deployExtra = "") {
+      const base = chartBotYaml({
+        dataDir,
+        githubUrl: github.url,
+        repoPath: repo.path,
+        indexUrl: index.url,
+        ...(deployExtra ? { extra: deployExtra } : {}),
+      });
       return `${base}sites:\n  - { name: staging, url: "${staging.url}" }\n  - { name: prod, url: "${prod.url}/" }\n${extra}`;
     },
     async app(extra = "", opts = {}) {
-      const app = await testApp(world.yaml(extra), opts);
+      const { deployExtra, ...rest } = opts;
+      const app = await testApp(world.yaml(extra, deployExtra), rest);
       apps.push(app);
       return app;
     },

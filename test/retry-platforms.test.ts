@@ -1,14 +1,8 @@
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MatrixAdapter } from "../adapters/matrix/matrix.ts";
-import { ShellAdapter } from "../adapters/shell/shell.ts";
-import { SlackAdapter } from "../adapters/slack/slack.ts";
 import type { App } from "../src/app.ts";
-import { silentLogger } from "../src/log.ts";
 import { type FakeGitHub, type FakeRun, startFakeGitHub } from "./fakes/github.ts";
-import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
-import { FakeSlack } from "./fakes/slack.ts";
 import { chartBotYaml, testApp } from "./helpers/app.ts";
+import { body, MATRIX_ALICE, MATRIX_BOT, matrixBot, shellBot, slackBot } from "./helpers/chat.ts";
 import { DEPLOY, failedRun, LEGITIMATE, SPURIOUS } from "./helpers/retry.ts";
 
 /**
@@ -43,16 +37,7 @@ function runThatFailsAgain(): FakeRun {
 
 describe("retry's follow-up in the asker's thread", () => {
   it("Slack: the answer and then 'failed again … legitimate' in the same thread", async () => {
-    const fake = await new FakeSlack().start();
-    cleanups.push(() => fake.stop());
-    const slack = new SlackAdapter({
-      config: { enabled: true, mode: "socket", botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl },
-      log: silentLogger(),
-      store: app.services.store,
-      watchdog: false,
-    });
-    cleanups.push(() => slack.stop());
-    await slack.start(app.bot.handle.bind(app.bot));
+    const fake = await slackBot(app, cleanups);
     const run = runThatFailsAgain();
     const root = fake.nextTs();
     await fake.sendEvent(fake.message("!binder retry", { thread_ts: root }));
@@ -66,48 +51,25 @@ describe("retry's follow-up in the asker's thread", () => {
   });
 
   it("Matrix: the answer and then the follow-up notice in the thread", async () => {
-    const hs = new FakeHomeserver();
-    await hs.listen();
-    cleanups.push(() => hs.close());
-    const BOT = "@binderbot:fake.local";
-    const ALICE = "@alice:fake.local";
-    const token = hs.addUser(BOT);
-    hs.addUser(ALICE);
-    const room = hs.createRoom({ creator: ALICE, alias: "#ops:fake.local", name: "ops" });
-    const matrix = new MatrixAdapter({
-      homeserver: hs.url,
-      accessToken: token,
-      rooms: ["#ops:fake.local"],
-      store: app.services.store,
-      log: silentLogger(),
-      backoff: { baseMs: 5, maxMs: 20 },
-    });
-    cleanups.push(() => matrix.stop());
-    await matrix.start(app.bot.handle.bind(app.bot));
+    const { hs, room } = await matrixBot(app, cleanups);
     const run = runThatFailsAgain();
-    const root = hs.say(room, ALICE, "deploy is red");
+    const root = hs.say(room, MATRIX_ALICE, "deploy is red");
     const followed = hs.nextSent((e) => body(e).includes("failed again"));
-    hs.say(room, ALICE, "!binder retry", { thread: root });
+    hs.say(room, MATRIX_ALICE, "!binder retry", { thread: root });
     const follow = await followed;
-    const [answer] = hs.events(room, BOT).filter((e) => e.type === "m.room.message");
+    const [answer] = hs.events(room, MATRIX_BOT).filter((e) => e.type === "m.room.message");
     expect(body(answer!)).toContain(`actions/runs/${run.id}`);
     expect(follow.content["m.relates_to"]).toMatchObject({ rel_type: "m.thread", event_id: root });
     expect(body(follow)).toContain("legitimate");
   });
 
   it("terminal: the answer, then the follow-up printed after it", async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let printed = "";
-    output.on("data", (d: Buffer) => {
-      printed += d.toString();
-    });
-    const shell = new ShellAdapter({ input, output, interactive: false });
-    await shell.start(app.bot.handle.bind(app.bot));
+    const { input, shell, printed: out } = await shellBot(app);
     const run = runThatFailsAgain();
     input.end("!binder retry\n");
     await shell.closed;
     await app.bot.idle();
+    const printed = out();
     const answerAt = printed.indexOf(`actions/runs/${run.id}`);
     const followAt = printed.indexOf("failed again");
     expect(answerAt).toBeGreaterThanOrEqual(0);
@@ -115,7 +77,3 @@ describe("retry's follow-up in the asker's thread", () => {
     expect(printed.slice(followAt)).toContain("legitimate");
   });
 });
-
-function body(e: FakeEvent): string {
-  return typeof e.content.body === "string" ? e.content.body : "";
-}

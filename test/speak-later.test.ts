@@ -1,18 +1,12 @@
-import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { MatrixAdapter } from "../adapters/matrix/matrix.ts";
-import { ShellAdapter } from "../adapters/shell/shell.ts";
-import { SlackAdapter } from "../adapters/slack/slack.ts";
 import type { App } from "../src/app.ts";
 import { commands } from "../src/commands/index.ts";
 import type { Outlet } from "../src/core/adapter.ts";
 import type { CommandSpec } from "../src/core/command.ts";
 import { ok, para, type Reply } from "../src/core/reply.ts";
-import { silentLogger } from "../src/log.ts";
 import type { Services } from "../src/services.ts";
-import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
-import { FakeSlack } from "./fakes/slack.ts";
 import { MINIMAL_YAML, testApp } from "./helpers/app.ts";
+import { body, MATRIX_ALICE, MATRIX_BOT, matrixBot, shellBot, slackBot } from "./helpers/chat.ts";
 
 /**
  * The core capability "a command speaks again later in its room/thread": `ctx.send` (progress),
@@ -117,18 +111,9 @@ describe("a command speaks again after its answer (ctx.send / ctx.update / ctx.l
   });
 
   it("Slack: progress posted then edited in place (chat.update), the answer, the follow-up in the asker's thread", async () => {
-    const fake = await new FakeSlack().start();
-    cleanups.push(() => fake.stop());
     const g = gate();
     const a = await appWith(g.wait);
-    const slack = new SlackAdapter({
-      config: { enabled: true, mode: "socket", botToken: fake.botToken, appToken: fake.appToken, apiUrl: fake.apiUrl },
-      log: silentLogger(),
-      store: a.services.store,
-      watchdog: false,
-    });
-    cleanups.push(() => slack.stop());
-    await slack.start(a.bot.handle.bind(a.bot));
+    const fake = await slackBot(a, cleanups);
     const root = fake.nextTs();
     await fake.sendEvent(fake.message("!binder progress", { thread_ts: root }));
     const answer = await fake.waitForPost((p) => p.text.includes("the answer"));
@@ -147,34 +132,16 @@ describe("a command speaks again after its answer (ctx.send / ctx.update / ctx.l
   });
 
   it("Matrix: progress as a notice then an m.replace edit of it, the answer, the follow-up in the thread", async () => {
-    const hs = new FakeHomeserver();
-    await hs.listen();
-    cleanups.push(() => hs.close());
-    const BOT = "@binderbot:fake.local";
-    const ALICE = "@alice:fake.local";
-    const token = hs.addUser(BOT);
-    hs.addUser(ALICE);
-    const room = hs.createRoom({ creator: ALICE, alias: "#ops:fake.local", name: "ops" });
     const g = gate();
     const a = await appWith(g.wait);
-    const matrix = new MatrixAdapter({
-      homeserver: hs.url,
-      accessToken: token,
-      rooms: ["#ops:fake.local"],
-      store: a.services.store,
-      log: silentLogger(),
-      backoff: { baseMs: 5, maxMs: 20 },
-      repeatWindowMs: 0,
-    });
-    cleanups.push(() => matrix.stop());
-    await matrix.start(a.bot.handle.bind(a.bot));
-    const root = hs.say(room, ALICE, "deploy is red");
+    const { hs, room } = await matrixBot(a, cleanups);
+    const root = hs.say(room, MATRIX_ALICE, "deploy is red");
     const answered = hs.nextSent((e) => body(e).includes("the answer"));
-    hs.say(room, ALICE, "!binder progress", { thread: root });
+    hs.say(room, MATRIX_ALICE, "!binder progress", { thread: root });
     await answered;
-    const [progress, edit, answer] = hs.events(room, BOT).filter((e) => e.type === "m.room.message");
+    const [progress, edit, answer] = hs.events(room, MATRIX_BOT).filter((e) => e.type === "m.room.message");
     expect(body(progress!)).toContain("step 1 of 2 (token");
-    expect(JSON.stringify(hs.events(room, BOT))).not.toContain("s3cr3t");
+    expect(JSON.stringify(hs.events(room, MATRIX_BOT))).not.toContain("s3cr3t");
     expect(progress!.content["m.relates_to"]).toMatchObject({ rel_type: "m.thread", event_id: root });
     expect(edit!.content["m.relates_to"]).toEqual({ rel_type: "m.replace", event_id: progress!.event_id });
     expect((edit!.content["m.new_content"] as Record<string, unknown>).body).toBe("step 2 of 2");
@@ -190,33 +157,19 @@ describe("a command speaks again after its answer (ctx.send / ctx.update / ctx.l
   it("terminal: progress, its update as a new line, the answer, then the follow-up", async () => {
     const g = gate();
     const a = await appWith(g.wait);
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const lines: string[] = [];
-    let wake: () => void = () => {};
-    output.on("data", (d: Buffer) => {
-      lines.push(...d.toString().split("\n").filter(Boolean));
-      wake();
-    });
-    const shell = new ShellAdapter({ input, output, interactive: false });
-    await shell.start(a.bot.handle.bind(a.bot));
+    const { input, shell, printed, onPrint } = await shellBot(a);
+    const lines = () => printed().split("\n").filter(Boolean);
     input.end("progress\n");
     await shell.closed;
-    expect(lines).toEqual(["step 1 of 2 (token ***)", "step 2 of 2", "the answer"]);
-    const more = new Promise<void>((r) => {
-      wake = r;
-    });
+    expect(lines()).toEqual(["step 1 of 2 (token ***)", "step 2 of 2", "the answer"]);
+    const more = new Promise<void>((r) => onPrint(r));
     g.open();
     await more;
     await a.bot.idle();
-    expect(lines.at(-1)).toBe("finished later");
+    expect(lines().at(-1)).toBe("finished later");
   });
 });
 
 function text(r: Reply): string {
   return r.blocks.map((b) => (b.type === "paragraph" ? b.content.join("") : "")).join("\n");
-}
-
-function body(e: FakeEvent): string {
-  return typeof e.content.body === "string" ? e.content.body : "";
 }

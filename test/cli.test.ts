@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -190,6 +192,38 @@ describe("binderbot run", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("!binder help — List the commands");
     expect(r.stdout).toContain("User: shell:local");
+  });
+
+  it("a busy HTTP port is one line naming the port, no stack", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const f = join(dir, "busy.yaml");
+      writeFileSync(f, `${MINIMAL_YAML}http: { port: ${port}, host: 127.0.0.1 }\n`);
+      const r = await runCli(["run", "--config", f]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `binderbot: cannot listen on 127.0.0.1:${port} (http.port): the port is in use by another process (EADDRINUSE); stop it or set http.port to a free port\n`,
+      );
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+
+  it("a data directory that cannot be written is one line naming the path, no stack", async () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "not a directory\n");
+    const f = join(dir, "baddir.yaml");
+    writeFileSync(f, MINIMAL_YAML.replace("store: memory", `store: sqlite\ndataDir: ${join(file, "data")}`));
+    for (const sub of [["run"], ["ask", "whoami"]]) {
+      const r = await runCli([...sub, "--config", f]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(`^binderbot: cannot write the data directory ${join(file, "data")} \\(dataDir\\): ENOTDIR`),
+      );
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
   });
 
   it("keeps logs from landing between the answers of piped input", async () => {

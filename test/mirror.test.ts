@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { gitCommandLine } from "../src/charts/git.ts";
 import { Mirror } from "../src/charts/mirror.ts";
 import { silentLogger } from "../src/log.ts";
 import { TestRepo } from "./helpers/git.ts";
@@ -17,5 +18,18 @@ describe("mirror", () => {
     for (const m of mirrors) expect(await m.hasCommit(tip)).toBe(true);
     expect(existsSync(join(dataDir, "mirrors", "c.git", "HEAD"))).toBe(true);
     expect(readdirSync(join(dataDir, "mirrors")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("a clone that fails names the command and the source, in one line", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "bb-mirror-"));
+    const missing = join(dataDir, "no-such-repo.git");
+    const m = new Mirror({ name: "c", url: missing, dataDir, log: silentLogger() });
+    const err = (await m.ready().catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(new RegExp(`^git clone file://${missing.replace(/[.]/g, "\\.")} failed \\(exit 128\\): fatal: `));
+    expect(err.message).not.toContain("\n");
+    expect(gitCommandLine(["clone", "--bare", "--", "https://user:tok@example.org/r.git", "/tmp/x"])).toBe(
+      "git clone https://example.org/r.git",
+    );
+    expect(gitCommandLine(["--git-dir", "/m.git", "fetch", "--quiet", "--prune"])).toBe("git fetch --quiet");
   });
 });

@@ -243,10 +243,7 @@ export function runGit(
             .trim()
             .split("\n")
             .find((l) => l.trim()) ?? "";
-        const what = `git ${args
-          .filter((a) => a !== "--git-dir")
-          .slice(1, 3)
-          .join(" ")}`;
+        const what = gitCommandLine(args);
         let msg: string;
         if (e.killed || e.signal === "SIGKILL") msg = `${what} timed out after ${Math.round(timeoutMs / 1000)} s`;
         else if (e.code === "ENOENT") msg = "git is not installed (not found on PATH)";
@@ -255,6 +252,20 @@ export function runGit(
       },
     );
   });
+}
+
+/**
+ * The command as a person would recognise it in an error: `git clone <source>` (credentials in the
+ * URL left out), else the subcommand and its first argument (`git fetch --quiet`), never the
+ * options a clone starts with.
+ */
+export function gitCommandLine(args: readonly string[]): string {
+  const a = args[0] === "--git-dir" ? args.slice(2) : args;
+  if (a[0] === "clone") {
+    const src = a[a.indexOf("--") + 1] ?? a.at(-2) ?? "";
+    return `git clone ${src.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1")}`;
+  }
+  return `git ${a.slice(0, 2).join(" ")}`;
 }
 
 /** Throws unless `s` is a full 40-hex SHA (lower case). Full SHAs are what flows between modules. */

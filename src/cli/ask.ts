@@ -1,10 +1,10 @@
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { createApp } from "../app.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import { answering } from "../core/adapter.ts";
 import { renderPlain } from "../core/render.ts";
 import type { Reply } from "../core/reply.ts";
+import { startApp } from "./start-error.ts";
 import { ASK_USAGE } from "./usage.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -36,7 +36,7 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
   const [, platform, userId] = m as unknown as [string, string, string];
 
   const loaded = loadConfig(configPath(values.config));
-  const app = await createApp(loaded, { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" });
+  const app = await startApp(loaded, { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" });
   let seq = 0;
   let printed = 0;
   const print = (input: string, reply: Reply | null, said?: "send" | "update"): string => {

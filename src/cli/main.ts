@@ -1,5 +1,5 @@
 import { ASK_USAGE, CHECK_CONFIG_USAGE, DIAGNOSE_USAGE, DOCS_COMMANDS_USAGE, RUN_USAGE } from "./usage.ts";
-import { UsageError } from "./usage-error.ts";
+import { StartError, UsageError } from "./usage-error.ts";
 import { version } from "./version.ts";
 
 export const USAGE = `binderbot: chat-ops for chartpress-built Helm charts
@@ -118,6 +118,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`binderbot: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof StartError) {
+      process.stderr.write(`binderbot: ${err.message}\n`);
+      return 1;
     }
     process.stderr.write(`binderbot: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;

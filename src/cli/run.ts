@@ -1,11 +1,11 @@
 import { parseArgs } from "node:util";
 import type { ShellAdapter } from "../../adapters/shell/shell.ts";
-import { createApp } from "../app.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import type { Adapter } from "../core/adapter.ts";
 import { HttpServer } from "../http/server.ts";
 import { countingHandler, metrics } from "../metrics.ts";
 import { buildAdapters, enabledAdapters, sendThrough } from "./adapters.ts";
+import { listenProblem, startApp } from "./start-error.ts";
 import { RUN_USAGE } from "./usage.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   // The terminal alone: every handled message logged would land between the answers, typed or
   // piped (`binderbot run < questions.txt` in a terminal shows stderr and stdout together).
   const quiet = chat.length === 0;
-  const app = await createApp(loaded, quiet ? { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" } : {});
+  const app = await startApp(loaded, quiet ? { logLevel: process.env.BINDERBOT_LOG_LEVEL ?? "error" } : {});
   const log = app.services.log;
   const { http: httpConfig } = app.services.config;
   // The bot's one HTTP server (health, readiness, metrics, Slack events, webhooks); port 0 = off.
@@ -67,7 +67,14 @@ export async function run(argv: string[]): Promise<number> {
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void stop(sig));
 
-  await http?.start();
+  try {
+    await http?.start();
+  } catch (err) {
+    // A busy port, a privileged one: one line naming it, no stack.
+    process.stderr.write(`binderbot: ${listenProblem(httpConfig.host, httpConfig.port, err)}\n`);
+    await stop("the http server could not listen");
+    return 1;
+  }
   for (const a of adapters) {
     try {
       await a.start(handler);

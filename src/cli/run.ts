@@ -4,6 +4,7 @@ import { configPath, loadConfig } from "../config/load.ts";
 import type { Adapter } from "../core/adapter.ts";
 import { HttpServer } from "../http/server.ts";
 import { countingHandler, metrics } from "../metrics.ts";
+import { registerWebhook } from "../notify/webhook.ts";
 import { buildAdapters, enabledAdapters, sendThrough } from "./adapters.ts";
 import { listenProblem, startApp } from "./start-error.ts";
 import { RUN_USAGE } from "./usage.ts";
@@ -90,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Unasked messages go out through the adapters' send(room, reply), once they are up.
   await app.services.notify.start(sendThrough(adapters));
+  if (http) registerWebhook(http, { ...app.services, notifier: app.services.notify, metrics });
   const shell = adapters.find((a) => a.platform === "shell") as ShellAdapter | undefined;
   const shellWatches = Object.keys(app.services.config.notify.rooms).some((r) => r.startsWith("shell:"));
   if (shell && adapters.length === 1 && !shellWatches) {

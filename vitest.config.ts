@@ -17,6 +17,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // The default reporter counts skipped tests; this one also says why each was skipped.
+    reporters: ["default", "./test/helpers/skip-reporter.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: cliTests } },
       { extends: true, test: { name: "cli", include: cliTests, globalSetup: ["test/helpers/build-setup.ts"] } },

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsonLines, REPO, runCli } from "./helpers/cli.ts";
+import { skipWhy } from "./helpers/skip.ts";
 
 const KEYS = ["advice", "file", "line", "signature", "text", "verdict"];
 const own = resolve(REPO, "test/fixtures/logs");
@@ -38,17 +39,20 @@ describe("binderbot diagnose (the real process)", () => {
     for (const l of lines) expect(typeof l.advice).toBe("string");
   });
 
-  it.skipIf(!existsSync(shared))("classifies the shared corpus as EXPECTED.tsv says", async () => {
-    const rows = readFileSync(join(shared, "EXPECTED.tsv"), "utf8")
-      .trim()
-      .split("\n")
-      .slice(1)
-      .map((r) => r.split("\t"));
-    const r = await runCli(["diagnose", "--json", ...rows.map((row) => join(shared, row[0]!))]);
-    expect(r.code).toBe(0);
-    const got = jsonLines(r.stdout).map((l) => [l.verdict, l.signature ?? "-", String(l.line)]);
-    expect(got).toEqual(rows.map((row) => [row[1], row[2], row[3]]));
-  });
+  it.skipIf(!existsSync(shared))(
+    `classifies the shared corpus as EXPECTED.tsv says${skipWhy(existsSync(shared), `no ${shared}`)}`,
+    async () => {
+      const rows = readFileSync(join(shared, "EXPECTED.tsv"), "utf8")
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((r) => r.split("\t"));
+      const r = await runCli(["diagnose", "--json", ...rows.map((row) => join(shared, row[0]!))]);
+      expect(r.code).toBe(0);
+      const got = jsonLines(r.stdout).map((l) => [l.verdict, l.signature ?? "-", String(l.line)]);
+      expect(got).toEqual(rows.map((row) => [row[1], row[2], row[3]]));
+    },
+  );
 
   it("works from another directory (npx in a checkout of mybinder.org-deploy)", async () => {
     const r = await runCli(["diagnose", "--json", join(own, "gha-kubectl-unauthorized.log")], { cwd: dir });

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { diagnose, diagnoseStream, loadSignatures, parseSignatures, SignaturesError } from "../src/diagnose/index.ts";
 import { LineSplitter, normalizeLine } from "../src/diagnose/normalize.ts";
+import { skipWhy } from "./helpers/skip.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const sharedLogs = resolve(repoRoot, "../shared/data/ci-logs");
@@ -45,11 +46,14 @@ function check(dir: string, row: Row): void {
   }
 }
 
-describe.skipIf(!existsSync(sharedLogs))("shared corpus (../shared/data/ci-logs)", () => {
-  for (const row of existsSync(sharedLogs) ? expected(sharedLogs) : []) {
-    it(`${row.file}: ${row.verdict} ${row.id} at line ${row.line}`, () => check(sharedLogs, row));
-  }
-});
+describe.skipIf(!existsSync(sharedLogs))(
+  `shared corpus (../shared/data/ci-logs)${skipWhy(existsSync(sharedLogs), `no ${sharedLogs}`)}`,
+  () => {
+    for (const row of existsSync(sharedLogs) ? expected(sharedLogs) : []) {
+      it(`${row.file}: ${row.verdict} ${row.id} at line ${row.line}`, () => check(sharedLogs, row));
+    }
+  },
+);
 if (!existsSync(sharedLogs)) it.skip("shared corpus: skipped, ../shared/data/ci-logs is absent", () => {});
 
 describe("own fixtures per family, GitHub Actions and Travis form (test/fixtures/logs)", () => {

@@ -10,6 +10,7 @@ import { type BotProcess, runBot } from "./helpers/bot-process.ts";
 import { TestRepo } from "./helpers/git.ts";
 import { prRepo } from "./helpers/notify.ts";
 import { haveRedis, type RedisServer, startRedis } from "./helpers/redis.ts";
+import { skipWhy } from "./helpers/skip.ts";
 
 /**
  * Exactly once across a crash and across replicas: real `binderbot run` processes posting to the
@@ -108,7 +109,7 @@ describe("notifications across SIGKILL and replicas", () => {
   }, 120_000);
 
   it.skipIf(!haveRedis())(
-    "two replicas on one Redis: each notification once; the survivor takes the schedule over",
+    `two replicas on one Redis: each notification once; the survivor takes the schedule over${skipWhy(haveRedis(), "redis-server is not installed")}`,
     async () => {
       let redis: RedisServer | undefined;
       try {

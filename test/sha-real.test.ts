@@ -9,6 +9,7 @@ import { ChartService } from "../src/charts/service.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
+import { skipWhy } from "./helpers/skip.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SHARED = path.resolve(repoRoot, "../shared/data");
@@ -52,37 +53,40 @@ const LATE_TAG: Record<string, Row> = {
 
 const haveShared = existsSync(INDEX) && existsSync(TSV);
 
-describe.skipIf(!haveShared)("the real chart index (../shared/data, 2024-10-24)", () => {
-  let snap: IndexSnapshot;
-  beforeAll(async () => {
-    snap = await new ChartIndex({ url: INDEX, log: silentLogger() }).get();
-  });
+describe.skipIf(!haveShared)(
+  `the real chart index (../shared/data, 2024-10-24)${skipWhy(haveShared, `no ${INDEX} or ${TSV}`)}`,
+  () => {
+    let snap: IndexSnapshot;
+    beforeAll(async () => {
+      snap = await new ChartIndex({ url: INDEX, log: silentLogger() }).get();
+    });
 
-  it("finds every published chart commit of the history sample by SHA prefix, whatever its format", () => {
-    const published = rows().filter((r) => r.index);
-    expect(published.length).toBeGreaterThan(30);
-    for (const r of published) {
-      const hits = snap.bySha("binderhub", r.chartCommit).map((e) => e.version);
-      expect(hits, r.commit).toContain(r.index);
-    }
-  });
+    it("finds every published chart commit of the history sample by SHA prefix, whatever its format", () => {
+      const published = rows().filter((r) => r.index);
+      expect(published.length).toBeGreaterThan(30);
+      for (const r of published) {
+        const hits = snap.bySha("binderhub", r.chartCommit).map((e) => e.version);
+        expect(hits, r.commit).toContain(r.index);
+      }
+    });
 
-  it("predicts the hash length CI used at each date (7, then 8 from 2024-08)", () => {
-    for (const r of rows().filter((x) => x.index)) {
-      const hex = /h?([0-9a-f]{7,12})$/.exec(r.index)?.[1];
-      if (!hex) continue;
-      expect(predictHashLength(snap, "binderhub", new Date(r.date).toISOString()), r.commit).toBe(hex.length);
-    }
-    expect(snap.newestHashLength("binderhub")).toBe(8);
-  });
-});
+    it("predicts the hash length CI used at each date (7, then 8 from 2024-08)", () => {
+      for (const r of rows().filter((x) => x.index)) {
+        const hex = /h?([0-9a-f]{7,12})$/.exec(r.index)?.[1];
+        if (!hex) continue;
+        expect(predictHashLength(snap, "binderhub", new Date(r.date).toISOString()), r.commit).toBe(hex.length);
+      }
+      expect(snap.newestHashLength("binderhub")).toBe(8);
+    });
+  },
+);
 
 const haveGit = haveShared && BINDERHUB_GIT !== "" && existsSync(path.join(BINDERHUB_GIT, "HEAD"));
-const skipWhy = haveGit
+const gitSkipWhy = haveGit
   ? ""
   : ` (skipped: ${BINDERHUB_GIT ? `no git repository at BINDERHUB_GIT=${BINDERHUB_GIT}` : "BINDERHUB_GIT is not set"})`;
 
-describe.skipIf(!haveGit)(`the real binderhub history${skipWhy}`, () => {
+describe.skipIf(!haveGit)(`the real binderhub history${gitSkipWhy}`, () => {
   let svc: ChartService;
   let dataDir: string;
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dedupe } from "../adapters/common/dedupe.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { haveRedis, type RedisServer, startRedis } from "./helpers/redis.ts";
+import { skipWhy } from "./helpers/skip.ts";
 
 describe("Dedupe", () => {
   it("claims an id once; a repeat is refused", async () => {
@@ -85,60 +86,63 @@ describe("Dedupe", () => {
   });
 });
 
-describe.skipIf(!haveRedis())("Dedupe on Redis (several replicas, a real redis-server)", () => {
-  let redis: RedisServer;
-  const stores: Store[] = [];
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    for (const s of stores) await s.close();
-    await redis.stop();
-  });
-
-  it("on a shared store (Redis), a claim in progress elsewhere is waited for: dropped once done, taken over once its lease lapses", async () => {
-    const shared = await openStore(redis.url, ".");
-    stores.push(shared);
-    const other = { state: "working", owner: "other-replica", until: Date.now() + 100 };
-    await shared.set("dedupe:a", other, 100);
-    const d = new Dedupe({ store: shared, prefix: "dedupe:", leaseMs: 300 });
-    const waiting = d.claim("a");
-    await shared.set("dedupe:a", { state: "done" }, 60_000); // the other replica answered
-    expect(await waiting).toBe(false);
-
-    await shared.set("dedupe:b", { ...other, until: Date.now() + 100 }, 100); // the other replica dies: never renewed
-    expect(await d.claim("b")).toBe(true);
-    expect(await shared.get("dedupe:b")).toMatchObject({ state: "working" });
-    d.stop();
-  });
-
-  it("a live claim is renewed, so a long answer is not taken over by another replica", async () => {
-    const shared = await openStore(redis.url, ".");
-    stores.push(shared);
-    const a = new Dedupe({ store: shared, prefix: "dedupe:", leaseMs: 150 });
-    const b = new Dedupe({ store: shared, prefix: "dedupe:", leaseMs: 150 });
-    expect(await a.claim("q")).toBe(true);
-    let bDone = false;
-    const bClaim = b.claim("q").finally(() => {
-      bDone = true;
+describe.skipIf(!haveRedis())(
+  `Dedupe on Redis (several replicas, a real redis-server)${skipWhy(haveRedis(), "redis-server is not installed")}`,
+  () => {
+    let redis: RedisServer;
+    const stores: Store[] = [];
+    beforeAll(async () => {
+      redis = await startRedis();
     });
-    // b waits through several of a's lease periods: a renews every 50 ms.
-    const renewed = await new Promise<number>((resolve) => {
-      let seen = 0;
-      const first = Date.now();
-      const t = setInterval(async () => {
-        const v = await shared.get<{ until: number }>("dedupe:q");
-        if (v && v.until > first + 450) {
-          clearInterval(t);
-          resolve(++seen);
-        }
-      }, 20);
+    afterAll(async () => {
+      for (const s of stores) await s.close();
+      await redis.stop();
     });
-    expect(renewed).toBe(1);
-    expect(bDone).toBe(false);
-    await a.done("q");
-    expect(await bClaim).toBe(false);
-    a.stop();
-    b.stop();
-  });
-});
+
+    it("on a shared store (Redis), a claim in progress elsewhere is waited for: dropped once done, taken over once its lease lapses", async () => {
+      const shared = await openStore(redis.url, ".");
+      stores.push(shared);
+      const other = { state: "working", owner: "other-replica", until: Date.now() + 100 };
+      await shared.set("dedupe:a", other, 100);
+      const d = new Dedupe({ store: shared, prefix: "dedupe:", leaseMs: 300 });
+      const waiting = d.claim("a");
+      await shared.set("dedupe:a", { state: "done" }, 60_000); // the other replica answered
+      expect(await waiting).toBe(false);
+
+      await shared.set("dedupe:b", { ...other, until: Date.now() + 100 }, 100); // the other replica dies: never renewed
+      expect(await d.claim("b")).toBe(true);
+      expect(await shared.get("dedupe:b")).toMatchObject({ state: "working" });
+      d.stop();
+    });
+
+    it("a live claim is renewed, so a long answer is not taken over by another replica", async () => {
+      const shared = await openStore(redis.url, ".");
+      stores.push(shared);
+      const a = new Dedupe({ store: shared, prefix: "dedupe:", leaseMs: 150 });
+      const b = new Dedupe({ store: shared, prefix: "dedupe:", leaseMs: 150 });
+      expect(await a.claim("q")).toBe(true);
+      let bDone = false;
+      const bClaim = b.claim("q").finally(() => {
+        bDone = true;
+      });
+      // b waits through several of a's lease periods: a renews every 50 ms.
+      const renewed = await new Promise<number>((resolve) => {
+        let seen = 0;
+        const first = Date.now();
+        const t = setInterval(async () => {
+          const v = await shared.get<{ until: number }>("dedupe:q");
+          if (v && v.until > first + 450) {
+            clearInterval(t);
+            resolve(++seen);
+          }
+        }, 20);
+      });
+      expect(renewed).toBe(1);
+      expect(bDone).toBe(false);
+      await a.done("q");
+      expect(await bClaim).toBe(false);
+      a.stop();
+      b.stop();
+    });
+  },
+);

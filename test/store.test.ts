@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openStore, type Store } from "../src/store/store.ts";
 import { haveRedis, type RedisServer, startRedis } from "./helpers/redis.ts";
+import { skipWhy } from "./helpers/skip.ts";
 
 // In CI redis-server is installed by .ci/run, so its absence there is a failure, not a skip.
 const redisAvailable = haveRedis() || process.env.CI === "true";
@@ -36,35 +37,41 @@ describe.each(backends)("store on %s", (name, open, available) => {
     }
   });
 
-  it.skipIf(!available)("serialises concurrent updates of one key (no lost element)", async () => {
-    const s = await open();
-    try {
-      await s.delete("list");
-      await Promise.all(Array.from({ length: 25 }, (_, i) => s.update<number[]>("list", (cur) => [...(cur ?? []), i])));
-      const got = (await s.get<number[]>("list")) ?? [];
-      expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
-      expect(await s.update<number[]>("list", () => undefined)).toBeUndefined();
-      expect(await s.get("list")).toBeUndefined();
-    } finally {
-      await s.close();
-    }
-  });
+  it.skipIf(!available)(
+    `serialises concurrent updates of one key (no lost element)${skipWhy(available, "redis-server is not installed")}`,
+    async () => {
+      const s = await open();
+      try {
+        await s.delete("list");
+        await Promise.all(Array.from({ length: 25 }, (_, i) => s.update<number[]>("list", (cur) => [...(cur ?? []), i])));
+        const got = (await s.get<number[]>("list")) ?? [];
+        expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+        expect(await s.update<number[]>("list", () => undefined)).toBeUndefined();
+        expect(await s.get("list")).toBeUndefined();
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
-  it.skipIf(!available)("claims a key once: the first caller wins, the rest see it taken, release frees it", async () => {
-    const s = await open();
-    try {
-      const key = `claim:${Date.now()}:${Math.random()}`;
-      const results = await Promise.all(Array.from({ length: 10 }, () => s.claim(key, 60_000)));
-      expect(results.filter(Boolean)).toHaveLength(1);
-      expect(await s.get(key)).toBeTypeOf("number");
-      expect(await s.delete(key)).toBe(true);
-      expect(await s.claim(key, 60_000)).toBe(true);
-    } finally {
-      await s.close();
-    }
-  });
+  it.skipIf(!available)(
+    `claims a key once: the first caller wins, the rest see it taken, release frees it${skipWhy(available, "redis-server is not installed")}`,
+    async () => {
+      const s = await open();
+      try {
+        const key = `claim:${Date.now()}:${Math.random()}`;
+        const results = await Promise.all(Array.from({ length: 10 }, () => s.claim(key, 60_000)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await s.get(key)).toBeTypeOf("number");
+        expect(await s.delete(key)).toBe(true);
+        expect(await s.claim(key, 60_000)).toBe(true);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
-  it.skipIf(!available)("lists entries by prefix", async () => {
+  it.skipIf(!available)(`lists entries by prefix${skipWhy(available, "redis-server is not installed")}`, async () => {
     const s = await open();
     try {
       const tag = `p${Date.now()}`;
@@ -82,7 +89,7 @@ describe.each(backends)("store on %s", (name, open, available) => {
   const ttlTitle =
     name === "redis"
       ? "forgets a value after its ttl (skipped: Redis expires keys itself; its clock cannot be faked)"
-      : "forgets a value after its ttl";
+      : `forgets a value after its ttl${skipWhy(available, "redis-server is not installed")}`;
   it.skipIf(!available || name === "redis")(ttlTitle, async () => {
     // keyv stamps expiry with Date.now() for memory and sqlite; Redis expires keys itself (PX).
     const s = await open();
@@ -112,18 +119,21 @@ describe("sqlite store", () => {
 });
 
 describe("redis store", () => {
-  it.skipIf(!redisAvailable)("lets exactly one of several replicas claim the same key", async () => {
-    const replicas = await Promise.all(Array.from({ length: 4 }, () => openStore(redis!.url, ".")));
-    try {
-      for (let round = 0; round < 20; round++) {
-        const key = `dedupe:slack:Ev${Date.now()}-${round}`;
-        const won = await Promise.all(replicas.flatMap((r) => [r.claim(key, 60_000), r.claim(key, 60_000)]));
-        expect(won.filter(Boolean)).toHaveLength(1);
+  it.skipIf(!redisAvailable)(
+    `lets exactly one of several replicas claim the same key${skipWhy(redisAvailable, "redis-server is not installed")}`,
+    async () => {
+      const replicas = await Promise.all(Array.from({ length: 4 }, () => openStore(redis!.url, ".")));
+      try {
+        for (let round = 0; round < 20; round++) {
+          const key = `dedupe:slack:Ev${Date.now()}-${round}`;
+          const won = await Promise.all(replicas.flatMap((r) => [r.claim(key, 60_000), r.claim(key, 60_000)]));
+          expect(won.filter(Boolean)).toHaveLength(1);
+        }
+      } finally {
+        await Promise.all(replicas.map((r) => r.close()));
       }
-    } finally {
-      await Promise.all(replicas.map((r) => r.close()));
-    }
-  });
+    },
+  );
 
   it("fails at open, clearly, when the server is not there", async () => {
     await expect(openStore("redis://127.0.0.1:1", ".")).rejects.toThrow();

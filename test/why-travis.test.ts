@@ -10,6 +10,7 @@ import { FakeTravis } from "./fakes/travis.ts";
 import { chartBotYaml, say, testApp } from "./helpers/app.ts";
 import { incident2018 } from "./helpers/fixtures.ts";
 import { TestRepo } from "./helpers/git.ts";
+import { skipWhy } from "./helpers/skip.ts";
 
 /*
  * The 2018-01-04 incident end to end: binderhub's history with the #395 topology (a merge whose
@@ -193,7 +194,7 @@ describe("!binder why on Travis CI: the 2018 incident end to end", () => {
   });
 
   it.skipIf(!existsSync(join(SHARED, "data/ci-logs/travis-01-2018-01-04-wrong-chart-version.log")))(
-    "the reconstructed 2018 log (../shared, when present) gives the same answer through the Travis API",
+    `the reconstructed 2018 log (../shared, when present) gives the same answer through the Travis API${skipWhy(existsSync(join(SHARED, "data/ci-logs/travis-01-2018-01-04-wrong-chart-version.log")), "no ../shared/data/ci-logs")}`,
     async () => {
       const log = readFileSync(join(SHARED, "data/ci-logs/travis-01-2018-01-04-wrong-chart-version.log"), "utf8");
       const expected = readFileSync(join(SHARED, "data/ci-logs/EXPECTED.tsv"), "utf8")

@@ -7,21 +7,11 @@ import { type FakeGitHub, startFakeGitHub } from "../fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "../fakes/index-server.ts";
 import { chartBotYaml, testApp } from "./app.ts";
 import { TestRepo } from "./git.ts";
+import { CHARTPRESS } from "./notify.ts";
 
 export const DEPLOY = "jupyterhub/mybinder.org-deploy";
 export const CHART_FILE = "mybinder/Chart.yaml";
 export const LAUNCH_SPEC = "gh/willingc/ThinkDSP/HEAD";
-
-const CHARTPRESS = `charts:
-  - name: binderhub
-    baseVersion: 1.0.0-0.dev
-    images:
-      binderhub:
-        contextPath: ..
-        dockerfilePath: images/binderhub/Dockerfile
-        rebuildOnContextPathChanges: false
-        paths: [../binderhub]
-`;
 
 /** mybinder.org-deploy's chart file as people write it: comments, quotes, a second dependency. */
 export function deployChartYaml(pinned: string): string {

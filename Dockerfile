@@ -2,9 +2,9 @@
 #   docker build -t binderbot .
 #   docker run -v binderbot-data:/data -e GITHUB_TOKEN -e SLACK_BOT_TOKEN -e SLACK_APP_TOKEN \
 #     -v $PWD/team.yaml:/config/team.yaml -e BINDERBOT_CONFIG=/config/team.yaml -p 8080:8080 binderbot
-# Node 24: the current LTS line (Node 20 reached its end of life in April 2026, Node 22 is in
-# maintenance), so the image gets security fixes for longest. .ci/run tests on Node 20 and on Node 24
-# (docs/operations.md), so what this image runs is a tested combination.
+# Node 24: an LTS line (security fixes until April 2028), where every dependency installs without an
+# engine warning; Node 20, the development machines' line and the one CI tests, reached its end of
+# life in April 2026 (docs/operations.md says what is tested on which line).
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Build stage: python3/make/g++ compile sqlite3's native module; `npm ci` runs the `prepare` script,

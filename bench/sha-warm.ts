@@ -2,9 +2,8 @@
  * A warm `sha` answer (mirror cloned, index parsed) against the raw git it needs:
  * `git log -n1 --format=%H <commit> -- <chart paths>` + `git rev-list --count <chart commit>`.
  *
- *   npx tsx bench/sha-warm.ts              # the real binderhub history if a clone is at $BINDERHUB_GIT
- *                                          # (default /work/.mirror/jupyterhub+binderhub/repo), else a
- *                                          # synthetic 4000-commit repository
+ *   npx tsx bench/sha-warm.ts              # the real binderhub history if $BINDERHUB_GIT names a local
+ *                                          # clone, else a synthetic 4000-commit repository
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +15,7 @@ import { parseConfig } from "../src/config/load.ts";
 import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
 
-const REAL = process.env.BINDERHUB_GIT ?? "/work/.mirror/jupyterhub+binderhub/repo";
+const REAL = process.env.BINDERHUB_GIT ?? "";
 const REAL_INDEX = new URL("../../shared/data/helm-chart-index-2024-10-24.yaml", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "binderbot-bench-"));
 
@@ -42,7 +41,7 @@ function synthetic(): string {
   return dir;
 }
 
-const source = existsSync(join(REAL, "HEAD")) ? REAL : synthetic();
+const source = REAL !== "" && existsSync(join(REAL, "HEAD")) ? REAL : synthetic();
 const indexUrl = source === REAL && existsSync(REAL_INDEX) ? REAL_INDEX : join(tmp, "none.yaml");
 if (indexUrl !== REAL_INDEX) {
   const { writeFileSync } = await import("node:fs");

@@ -8,7 +8,7 @@ import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-ser
 import { FakeSlack } from "./fakes/slack.ts";
 import { type BotProcess, runBot } from "./helpers/bot-process.ts";
 import { TestRepo } from "./helpers/git.ts";
-import { prRepo } from "./helpers/notify.ts";
+import { notifyRunYaml, prRepo } from "./helpers/notify.ts";
 import { haveRedis, type RedisServer, startRedis } from "./helpers/redis.ts";
 import { skipWhy } from "./helpers/skip.ts";
 
@@ -46,27 +46,20 @@ describe("notifications across SIGKILL and replicas", () => {
   });
 
   const yaml = (store: string, dataDir: string) =>
-    [
-      `store: ${store}`,
-      `dataDir: ${dataDir}`,
-      "log: { level: info, format: json }",
-      'mirrors: { fetchCron: "" }',
-      `github: { apiUrl: ${github.url} }`,
-      "charts:",
-      "  - name: binderhub",
-      "    github: jupyterhub/binderhub",
-      `    git: ${repo.path}`,
-      `    index: ${index.url}`,
-      "deploy: { github: jupyterhub/mybinder.org-deploy }",
-      "adapters:",
-      `  slack: { botToken: "${slack.botToken}", appToken: "${slack.appToken}", apiUrl: ${slack.apiUrl} }`,
-      "notify:",
-      '  rooms: { "slack:C0OPS": [charts] }',
-      '  schedules: { index: "*/2 * * * * *", deploys: "", behind: "" }',
-      "  lease: 3s",
-      "  retryDelay: 100ms",
-      "",
-    ].join("\n");
+    notifyRunYaml({
+      store,
+      dataDir,
+      githubUrl: github.url,
+      repoPath: repo.path,
+      indexUrl: index.url,
+      room: "slack:C0OPS",
+      top: [
+        "log: { level: info, format: json }",
+        "adapters:",
+        `  slack: { botToken: "${slack.botToken}", appToken: "${slack.appToken}", apiUrl: ${slack.apiUrl} }`,
+      ],
+      notify: ["  lease: 3s", "  retryDelay: 100ms"],
+    });
 
   const start = (dir: string, y: string): BotProcess => {
     const b = runBot(dir, y, {});

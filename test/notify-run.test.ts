@@ -6,7 +6,7 @@ import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { type BotProcess, runBot } from "./helpers/bot-process.ts";
 import { TestRepo } from "./helpers/git.ts";
-import { count, prRepo } from "./helpers/notify.ts";
+import { count, notifyRunYaml, prRepo } from "./helpers/notify.ts";
 
 /** The issue's contract, from outside: `binderbot run --config F` in a terminal subscribed to charts. */
 describe("binderbot run announces a newly published chart once (issue #11 contract)", () => {
@@ -35,22 +35,14 @@ describe("binderbot run announces a newly published chart once (issue #11 contra
   });
 
   const yaml = () =>
-    [
-      "store: sqlite",
-      `dataDir: ${join(dir, "data")}`,
-      'mirrors: { fetchCron: "" }',
-      `github: { apiUrl: ${github.url} }`,
-      "charts:",
-      "  - name: binderhub",
-      "    github: jupyterhub/binderhub",
-      `    git: ${repo.path}`,
-      `    index: ${index.url}`,
-      "deploy: { github: jupyterhub/mybinder.org-deploy }",
-      "notify:",
-      '  rooms: { "shell:local": [charts] }',
-      '  schedules: { index: "*/2 * * * * *", deploys: "", behind: "" }',
-      "",
-    ].join("\n");
+    notifyRunYaml({
+      store: "sqlite",
+      dataDir: join(dir, "data"),
+      githubUrl: github.url,
+      repoPath: repo.path,
+      indexUrl: index.url,
+      room: "shell:local",
+    });
 
   /** Waits until the index server has answered `n` more polls. */
   const polls = async (n: number) => {

@@ -43,3 +43,37 @@ export function prRepo(repo: TestRepo): { base: string; pr: string; merge: strin
 export function count(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
+
+/**
+ * A `binderbot run` config with the one chart and the index polled every two seconds: `store`,
+ * `dataDir`, the fakes' URLs, the room subscribed to charts, and `extra` lines (adapters, more notify keys).
+ */
+export function notifyRunYaml(o: {
+  store: string;
+  dataDir: string;
+  githubUrl: string;
+  repoPath: string;
+  indexUrl: string;
+  room: string;
+  top?: string[];
+  notify?: string[];
+}): string {
+  return [
+    `store: ${o.store}`,
+    `dataDir: ${o.dataDir}`,
+    ...(o.top ?? []),
+    'mirrors: { fetchCron: "" }',
+    `github: { apiUrl: ${o.githubUrl} }`,
+    "charts:",
+    "  - name: binderhub",
+    "    github: jupyterhub/binderhub",
+    `    git: ${o.repoPath}`,
+    `    index: ${o.indexUrl}`,
+    "deploy: { github: jupyterhub/mybinder.org-deploy }",
+    "notify:",
+    `  rooms: { "${o.room}": [charts] }`,
+    '  schedules: { index: "*/2 * * * * *", deploys: "", behind: "" }',
+    ...(o.notify ?? []),
+    "",
+  ].join("\n");
+}

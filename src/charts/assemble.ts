@@ -48,14 +48,15 @@ export async function buildOf(ctx: ChartContext, built: string, snap: IndexSnaps
   const predicted = predictHashLength(snap, name, c.builtInfo.date);
   let pick = publishedEntry(snap, name, c, predicted);
   const builtAt = Date.parse(c.builtInfo.date);
-  const madeHere = (p: typeof pick) => p.exact && Date.parse(p.entry?.created ?? "") >= builtAt;
-  if (!madeHere(pick) && c.lateTags.length) {
+  // This build published it: the rule's version of this very commit, created after the build.
+  const madeHere = pick.exact && c.chartCommit === built && Date.parse(pick.entry?.created ?? "") >= builtAt;
+  if (!madeHere && c.lateTags.length) {
     // A tag made just after the build may have been pushed with it (a release commit and its tag):
-    // take the rule with it when this build published that (z2jh 0.10.5-n000.h4f739e88, while the
-    // rule without the tag gives 0.10.4-n009.hdf9328db, published by an earlier build).
+    // take the rule with it when that is published (z2jh 0.10.5-n000.h4f739e88, while the rule
+    // without the tag gives 0.10.4-n009.hdf9328db, published by an earlier build).
     const late = await computeAt(ctx, built, true);
     const p = publishedEntry(snap, name, late, predicted);
-    if (madeHere(p) || (p.exact && !pick.exact)) [c, pick] = [late, p];
+    if (p.exact) [c, pick] = [late, p];
   }
   const hashLength = pick.entry?.sha?.length ?? predicted;
   return { c, entry: pick.entry, exact: pick.exact, hashLength, computed: chartVersion({ ...versionInputs(c), hashLength }) };

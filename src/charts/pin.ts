@@ -23,25 +23,45 @@ export interface PinSource {
 interface Cached {
   etag: string | null;
   text: string;
+  /** When GitHub last confirmed it (ms). */
+  at: number;
 }
+
+/** How long a read pin is answered without asking GitHub again. */
+export const PIN_MAX_AGE_MS = 60_000;
 
 /**
  * Reads `dependencies[name=<chart>].version` from the deploy repository's chart file on its default
- * branch through the GitHub contents API. Conditional requests: an unchanged file costs a 304.
+ * branch through the GitHub contents API. A pin read in the last minute is answered from memory;
+ * concurrent reads share one request; an older copy is confirmed by a conditional request (a 304).
  */
 export class PinReader {
   readonly #cache = new Map<string, Cached>();
+  readonly #inflight = new Map<string, Promise<string>>();
 
-  constructor(private readonly octokit: () => Octokit) {}
+  constructor(
+    private readonly octokit: () => Octokit,
+    private readonly now: () => number = Date.now,
+    private readonly maxAgeMs = PIN_MAX_AGE_MS,
+  ) {}
 
   async read(src: PinSource, chart: string): Promise<Pin> {
     const text = await this.#text(src);
     return { repo: src.repo, file: src.file, branch: src.branch, chart, version: pinnedVersion(text, chart) };
   }
 
-  async #text(src: PinSource): Promise<string> {
+  #text(src: PinSource): Promise<string> {
     const key = `${src.repo}\0${src.branch}\0${src.file}`;
     const cached = this.#cache.get(key);
+    if (cached && this.now() - cached.at < this.maxAgeMs) return Promise.resolve(cached.text);
+    const running = this.#inflight.get(key);
+    if (running) return running;
+    const p = this.#fetch(src, key, cached).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  async #fetch(src: PinSource, key: string, cached: Cached | undefined): Promise<string> {
     const [owner, repo] = src.repo.split("/") as [string, string];
     try {
       const res = await this.octokit().repos.getContent({
@@ -56,10 +76,13 @@ export class PinReader {
         throw new PinError(`${src.file} in ${src.repo} is not a file`);
       }
       const text = data.encoding === "base64" ? Buffer.from(data.content, "base64").toString("utf8") : String(data.content);
-      this.#cache.set(key, { etag: (res.headers.etag as string | undefined) ?? null, text });
+      this.#cache.set(key, { etag: (res.headers.etag as string | undefined) ?? null, text, at: this.now() });
       return text;
     } catch (e) {
-      if (isNotModified(e) && cached) return cached.text;
+      if (isNotModified(e) && cached) {
+        cached.at = this.now();
+        return cached.text;
+      }
       if (e instanceof PinError) throw e;
       throw new PinError(githubErrorLine(e, `${src.file} in ${src.repo}@${src.branch}`));
     }

@@ -42,6 +42,7 @@ export class ChartService {
   readonly #opts: ChartServiceOptions;
   readonly #log: Logger;
   readonly #contexts = new Map<string, ChartContext>();
+  readonly #indexes = new Map<string, ChartIndex>();
   #octokit: Octokit | null = null;
   #pins: PinReader | null = null;
   #cron: { stop(): void } | null = null;
@@ -61,7 +62,7 @@ export class ChartService {
     return this.#ctx(chart).mirror;
   }
 
-  /** The chart's index source. */
+  /** The chart's index source (shared with every chart configured with the same URL). */
   index(chart: string): ChartIndex {
     return this.#ctx(chart).index;
   }
@@ -75,16 +76,18 @@ export class ChartService {
 
   /** Fetches every mirror opened so far and refreshes their indexes (the scheduled job). */
   async refreshAll(): Promise<void> {
-    await Promise.all(
-      [...this.#contexts.values()].map(async (ctx) => {
+    const contexts = [...this.#contexts.values()];
+    const indexes = new Set(contexts.map((ctx) => ctx.index));
+    await Promise.all([
+      ...contexts.map(async (ctx) => {
         try {
           await ctx.mirror.fetch();
         } catch (e) {
           this.#log.warn({ chart: ctx.cfg.name, err: (e as Error).message }, "scheduled mirror fetch failed");
         }
-        await ctx.index.refresh().catch(() => {});
       }),
-    );
+      ...[...indexes].map((index) => index.refresh().catch(() => {})),
+    ]);
   }
 
   /** The answer for a ref (undefined: the tip of the default branch), with the deploy pin. */
@@ -93,7 +96,10 @@ export class ChartService {
     const deploy = this.#opts.config.deploy;
     let pinP: ReturnType<typeof readPin> | null = null;
     if (opts.pin !== false) {
-      this.#pins ??= new PinReader(() => this.#octo());
+      this.#pins ??= new PinReader(
+        () => this.#octo(),
+        () => this.#opts.now().getTime(),
+      );
       pinP = readPin(this.#pins, deploy, chart);
     }
     const [resolved, snap] = await Promise.all([resolveRef(ctx, ref), snapshot(ctx)]);
@@ -164,13 +170,7 @@ export class ChartService {
         fetchTimeoutMs: config.mirrors.fetchTimeoutSeconds * 1000,
         now,
       }),
-      index: new ChartIndex({
-        url: cfg.index,
-        log: this.#log,
-        store: this.#opts.store,
-        now,
-        ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
-      }),
+      index: this.#indexFor(cfg.index),
       log: this.#log,
       now,
       maxAgeMs: config.mirrors.maxAgeSeconds * 1000,
@@ -184,6 +184,25 @@ export class ChartService {
     this.#contexts.set(chart, ctx);
     this.#startSchedule();
     return ctx;
+  }
+
+  /**
+   * One ChartIndex per URL, shared by every chart that names it (binderhub and jupyterhub publish
+   * to one index): it is fetched, parsed and polled once, not once per chart.
+   */
+  #indexFor(url: string): ChartIndex {
+    let index = this.#indexes.get(url);
+    if (!index) {
+      index = new ChartIndex({
+        url,
+        log: this.#log,
+        store: this.#opts.store,
+        now: this.#opts.now,
+        ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+      });
+      this.#indexes.set(url, index);
+    }
+    return index;
   }
 
   #startSchedule(): void {

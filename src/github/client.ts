@@ -73,7 +73,8 @@ export function createOctokit(opts: OctokitOptions): Octokit {
       warn: (msg: string) => log.warn(msg),
       // Octokit reports every failed request here, retries included; callers turn the failure into
       // one line for the user (githubErrorLine), so it is a warning here, not an error of the bot.
-      error: (msg: string) => log.warn(msg),
+      // A 304 is the answer a conditional request hopes for (the deploy pin, unchanged): not a warning.
+      error: (msg: string) => (/ - 304 /.test(msg) ? log.debug(msg) : log.warn(msg)),
     },
     retry: { retries: opts.retries ?? 2, retryAfterBaseValue: base / 2 },
     throttle: {

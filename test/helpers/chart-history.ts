@@ -158,15 +158,25 @@ export async function checkPublishedHistory(opts: {
         row.exact++;
         continue;
       }
-      // A later default-branch build that changed nothing in the chart paths.
-      const at = fpIndex.get(commit);
+      // A later default-branch build that changed nothing in the chart paths (after the one that
+      // merged the commit, when it came from a branch).
+      const builtBy = fpIndex.has(commit)
+        ? commit
+        : await svc.answerCommit(opts.chart, commit).then(
+            (a) => a.builtCommit,
+            () => null,
+          );
+      const at = builtBy === null ? undefined : fpIndex.get(builtBy);
       let later = false;
-      for (let i = (at ?? 0) - 1; at !== undefined && i >= 0 && i >= at - 50; i--) {
-        if ((await answerAt(shas[i] as string)) !== commit) break;
+      for (let i = at ?? -1; at !== undefined && i >= 0 && i >= at - 50; i--) {
+        // The merging build itself may have another chart commit (a tag made after it); later ones
+        // count while they keep this one.
+        const chartCommit = await answerAt(shas[i] as string);
         if (byChartCommit.get(commit)?.has(e.version)) {
           later = true;
           break;
         }
+        if (i < at && chartCommit !== commit) break;
       }
       if (later) row.exact++;
       else row.wrong.push(`${e.version}: rule ${own.computed}`);

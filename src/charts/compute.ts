@@ -99,10 +99,11 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
   const lateTags =
     gen >= 1 && !withLateTags ? [...(await tagsVisibleAt(ctx, at + LATE_TAG_MS)).keys()].filter((t) => !visible.has(t)) : [];
   const useTags = visible.size > 0;
-  const pos = useTags ? await firstParents(ctx, await mirror.tip()) : null;
+  const tip = useTags ? await mirror.tip() : "";
+  const pos = useTags ? await firstParents(ctx, tip) : null;
   // chartpress: the latest tag reachable from the built commit (`git describe --tags` of HEAD).
   const headTagP: Promise<{ tag: string; commit: string } | null> = pos
-    ? latestTag(ctx, built, pos, visible)
+    ? latestTag(ctx, built, tip, pos, visible)
     : Promise.resolve(null);
   const needCount = gen === 5 || (gen > 0 && !useTags);
   const logP = git.out(["log", "-n1", "--format=%H", "--end-of-options", built, "--", ...paths]);
@@ -126,7 +127,7 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
   const needDescribe = useTags && !(gen === 5 && cp.baseVersion);
   const tagAncestor = async (): Promise<boolean> => {
     if (!headTag || headTag.commit === mod || !pos) return true;
-    const bounds = await tagBounds(ctx, pos);
+    const bounds = await tagBounds(ctx, tip, pos);
     const pm = pos.get(mod);
     const b = bounds.get(headTag.commit);
     if (pm !== undefined && b !== undefined) return pm <= b;

@@ -38,6 +38,8 @@ export interface ChartContext {
   /** The rule's result by built commit. */
   computed: Map<string, Computation>;
   commits: Map<string, CommitInfo>;
+  /** A commit off the first-parent chain → the first default-branch commit that contained it. */
+  mergedBy: Map<string, string>;
 }
 
 const MAX_CACHE = 5000;

@@ -180,6 +180,7 @@ export class ChartService {
       tagBounds: null,
       computed: new Map(),
       commits: new Map(),
+      mergedBy: new Map(),
     };
     this.#contexts.set(chart, ctx);
     this.#startSchedule();

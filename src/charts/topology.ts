@@ -4,7 +4,7 @@
  */
 
 import { ShaError } from "./answer.ts";
-import { type ChartContext, fetchMirror, short } from "./context.ts";
+import { type ChartContext, fetchMirror, remember, short } from "./context.ts";
 
 /** Position of every commit on the first-parent chain of `tip` (0 = the tip). Cached per tip. */
 export async function firstParents(ctx: ChartContext, tip: string): Promise<Map<string, number>> {
@@ -30,6 +30,11 @@ async function firstParentContaining(
 ): Promise<{ commit: string; pos: number } | null> {
   const own = pos.get(commit);
   if (own !== undefined) return { commit, pos: own };
+  // History is immutable: the first default-branch commit that contained it still does, as long as
+  // it is on the chain (a force-push that removed it is recomputed).
+  const known = ctx.mergedBy.get(commit);
+  const knownPos = known === undefined ? undefined : pos.get(known);
+  if (known !== undefined && knownPos !== undefined) return { commit: known, pos: knownPos };
   const git = ctx.mirror.git;
   const anc = await git.run(["merge-base", "--is-ancestor", "--end-of-options", commit, tip], { okCodes: [1] });
   if (anc.code !== 0) return null;
@@ -39,6 +44,7 @@ async function firstParentContaining(
     const p = pos.get(c);
     if (p !== undefined && p > (best?.pos ?? -1)) best = { commit: c, pos: p };
   }
+  if (best) remember(ctx.mergedBy, commit, best.commit);
   return best;
 }
 
@@ -120,8 +126,8 @@ async function readTags(ctx: ChartContext): Promise<NonNullable<ChartContext["ta
  * contains it (positions count from the tip; every newer first-parent commit contains it too).
  * Tags not in the default branch's history are left out.
  */
-export async function tagBounds(ctx: ChartContext, pos: Map<string, number>): Promise<Map<string, number>> {
-  const tip = ctx.fp?.tip ?? "";
+export async function tagBounds(ctx: ChartContext, tip: string, pos: Map<string, number>): Promise<Map<string, number>> {
+  // `tip` is the one `pos` was computed for: a fetch during an answer must not mix two tips.
   if (ctx.tagBounds?.tip === tip && ctx.tagBounds.key === ctx.tags?.key) return ctx.tagBounds.bounds;
   const tags = await tagsOf(ctx);
   const bounds = new Map<string, number>();
@@ -137,13 +143,14 @@ export async function tagBounds(ctx: ChartContext, pos: Map<string, number>): Pr
 export async function latestTag(
   ctx: ChartContext,
   built: string,
+  tip: string,
   pos: Map<string, number>,
   tags: Map<string, string>,
 ): Promise<{ tag: string; commit: string } | null> {
   const pb = pos.get(built);
   if (pb !== undefined) {
     // Found from each tag's first-parent boundary without a process when that is unambiguous.
-    const bounds = await tagBounds(ctx, pos);
+    const bounds = await tagBounds(ctx, tip, pos);
     let best: string | null = null;
     let bestBound = Number.POSITIVE_INFINITY;
     let tie = false;

@@ -53,7 +53,10 @@ function syntheticRepo(): string {
       blob(`c ${i}`),
     );
     if (i > 1) lines.push(`from :${i - 1}`);
-    if (i === 1) lines.push("M 100644 inline helm-chart/chartpress.yaml", blob(cp));
+    if (i === 1) {
+      lines.push("M 100644 inline helm-chart/chartpress.yaml", blob(cp));
+      lines.push("M 100644 inline helm-chart/binderhub/Chart.yaml", blob("name: binderhub\nversion: 0.0.1\n"));
+    }
     lines.push(`M 100644 inline ${i % 3 ? "docs" : "binderhub"}/f${i % 40}`, blob(`${i}\n`));
   }
   execFileSync("git", ["--git-dir", dir, "fast-import", "--quiet"], { input: `${lines.join("\n")}\n` });

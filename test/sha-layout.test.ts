@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChartService } from "../src/charts/service.ts";
+import type { ChartService } from "../src/charts/service.ts";
 import { ConfigError, parseConfig } from "../src/config/load.ts";
-import { silentLogger } from "../src/log.ts";
-import { openStore, type Store } from "../src/store/store.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
+import { chartServiceFor } from "./helpers/chart-service.ts";
 import { TestRepo } from "./helpers/git.ts";
 
 // z2jh's build.py of December 2017, at the repository root: the hash from `git log -- .`.
@@ -42,9 +38,8 @@ fi
 describe("a chart with chartpress.yaml at the repository root (z2jh), found without configuration", () => {
   let repo: TestRepo;
   let index: IndexServer;
-  let store: Store;
   let svc: ChartService;
-  let dataDir: string;
+  let world: Awaited<ReturnType<typeof chartServiceFor>>;
   const c: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -84,27 +79,19 @@ describe("a chart with chartpress.yaml at the repository root (z2jh), found with
         ],
       }),
     });
-    dataDir = mkdtempSync(join(tmpdir(), "bb-layout-"));
-    store = await openStore("memory", ".");
-    const { config } = parseConfig(
-      `store: memory
-dataDir: ${dataDir}
-mirrors: { fetchCron: "" }
-github: { apiUrl: "http://127.0.0.1:9" }
-charts: [{ name: jupyterhub, github: jupyterhub/zero-to-jupyterhub-k8s, git: ${repo.path}, index: ${index.url} }]
-deploy: { github: jupyterhub/mybinder.org-deploy }
-`,
-      "t.yaml",
-      {},
-    );
-    svc = new ChartService({ config, store, log: silentLogger(), now: () => new Date("2020-11-21T00:00:00Z") });
+    world = await chartServiceFor({
+      chart: "jupyterhub",
+      github: "jupyterhub/zero-to-jupyterhub-k8s",
+      repoPath: repo.path,
+      indexUrl: index.url,
+      now: new Date("2020-11-21T00:00:00Z"),
+    });
+    svc = world.svc;
   });
 
   afterAll(async () => {
-    svc.close();
+    await world.close();
     await index.close();
-    await store.close();
-    rmSync(dataDir, { recursive: true, force: true });
     repo.remove();
   });
 

@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { legacyChartPaths } from "../src/charts/legacy-build-py.ts";
-import { ChartService } from "../src/charts/service.ts";
-import { parseConfig } from "../src/config/load.ts";
-import { silentLogger } from "../src/log.ts";
-import { openStore, type Store } from "../src/store/store.ts";
+import type { ChartService } from "../src/charts/service.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
+import { chartServiceFor } from "./helpers/chart-service.ts";
 import { TestRepo } from "./helpers/git.ts";
 
 // build.py as binderhub vendored it in September 2017: the version's hash from `git log -- .`,
@@ -82,9 +77,8 @@ describe("the vendored build.py before chartpress.yaml: which paths made a new c
 describe("answers for commits of the build.py era, end to end", () => {
   let repo: TestRepo;
   let index: IndexServer;
-  let store: Store;
   let svc: ChartService;
-  let dataDir: string;
+  let world: Awaited<ReturnType<typeof chartServiceFor>>;
   const c: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -115,27 +109,19 @@ describe("answers for commits of the build.py era, end to end", () => {
         })),
       }),
     });
-    dataDir = mkdtempSync(join(tmpdir(), "bb-legacy-"));
-    store = await openStore("memory", ".");
-    const { config } = parseConfig(
-      `store: memory
-dataDir: ${dataDir}
-mirrors: { fetchCron: "" }
-github: { apiUrl: "http://127.0.0.1:9" }
-charts: [{ name: binderhub, github: jupyterhub/binderhub, git: ${repo.path}, index: ${index.url} }]
-deploy: { github: jupyterhub/mybinder.org-deploy }
-`,
-      "t.yaml",
-      {},
-    );
-    svc = new ChartService({ config, store, log: silentLogger(), now: () => new Date("2017-10-02T00:00:00Z") });
+    world = await chartServiceFor({
+      chart: "binderhub",
+      github: "jupyterhub/binderhub",
+      repoPath: repo.path,
+      indexUrl: index.url,
+      now: new Date("2017-10-02T00:00:00Z"),
+    });
+    svc = world.svc;
   });
 
   afterAll(async () => {
-    svc.close();
+    await world.close();
     await index.close();
-    await store.close();
-    rmSync(dataDir, { recursive: true, force: true });
     repo.remove();
   });
 

@@ -5,7 +5,8 @@ import { renderPlain } from "../src/core/render.ts";
 import { say } from "./helpers/app.ts";
 import { CHART_FILE, DEPLOY, type DeployWorld, deployWorld } from "./helpers/deploy.ts";
 
-const OPERATORS = 'access:\n  roles:\n    operators: ["test:alice"]\n';
+// Flood control off: one operator says many commands in a few seconds here.
+const OPERATORS = 'access:\n  roles:\n    operators: ["test:alice"]\nflood: { max: 0 }\n';
 const BRANCH = "binderbot/bump-binderhub";
 
 /** Lines that differ between two texts of the same line count (the bump never adds or drops lines). */

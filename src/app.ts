@@ -55,6 +55,14 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   const redact = redactor(loaded.secrets);
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log.level, format: config.log.format, redact });
   const store = opts.store ?? (await openStore(config.store, config.dataDir));
+  // Said once when the store stops answering and once when it is back (not once per failed call).
+  store.health?.on("down", (err: unknown) =>
+    log.error(
+      { err: redact(String((err as Error)?.message ?? err)), store: store.status?.().detail },
+      "store unreachable: /readyz says not ready; duplicate events are caught in memory only, and what needs the store (waiters, history) fails with a line saying so until it is back",
+    ),
+  );
+  store.health?.on("up", () => log.warn({ store: store.status?.().detail }, "store reachable again"));
   const now = opts.now ?? (() => new Date());
   const delay = opts.delay ?? ((ms: number, signal?: AbortSignal) => sleep(ms, undefined, signal ? { signal } : {}));
   const services = { config, store, log, now, delay } as Services;

@@ -50,6 +50,8 @@ export class Dedupe {
   readonly #now: () => number;
   readonly #onStoreError: (err: unknown) => void;
   #stopped = new AbortController();
+  /** The store is failing: told once (onStoreError), again only after it worked in between. */
+  #storeFailing = false;
 
   constructor(opts: DedupeOptions = {}) {
     this.#max = opts.max ?? 10_000;
@@ -92,11 +94,12 @@ export class Dedupe {
     if (!store) return true;
     try {
       const won = await this.#claimInStore(store, this.#prefix + id);
+      this.#storeFailing = false;
       if (won) this.#renew(id);
       else if (won === null) this.#seen.delete(id); // stopped while waiting: a later delivery may still answer
       return won === true;
     } catch (err) {
-      this.#onStoreError(err);
+      this.#storeError(err);
       return true;
     }
   }
@@ -104,14 +107,17 @@ export class Dedupe {
   /** The reply was sent: a redelivery is a duplicate from now on, here and after a restart. */
   async done(id: string): Promise<void> {
     this.#stopRenewing(id);
-    if (this.#store) await this.#store.set<ClaimValue>(this.#prefix + id, { state: "done" }, this.#ttl).catch(this.#onStoreError);
+    if (this.#store)
+      await this.#store
+        .set<ClaimValue>(this.#prefix + id, { state: "done" }, this.#ttl)
+        .catch((e: unknown) => this.#storeError(e));
   }
 
   /** Forgets an id, so a later delivery is handled (e.g. when handling failed before anything was said). */
   async release(id: string): Promise<void> {
     this.#stopRenewing(id);
     this.#seen.delete(id);
-    if (this.#store) await this.#store.delete(this.#prefix + id).catch(this.#onStoreError);
+    if (this.#store) await this.#store.delete(this.#prefix + id).catch((e: unknown) => this.#storeError(e));
   }
 
   /** Stops renewing leases and waiting for others' (shutdown): what is unfinished lapses and is redelivered. */
@@ -153,6 +159,11 @@ export class Dedupe {
     }
   }
 
+  #storeError(err: unknown): void {
+    if (!this.#storeFailing) this.#onStoreError(err);
+    this.#storeFailing = true;
+  }
+
   #working(): ClaimValue {
     return { state: "working", owner: this.#owner, until: this.#now() + this.#lease };
   }
@@ -161,7 +172,7 @@ export class Dedupe {
     const store = this.#store;
     if (!store) return;
     const t = setInterval(() => {
-      void store.set<ClaimValue>(this.#prefix + id, this.#working(), this.#lease).catch(this.#onStoreError);
+      void store.set<ClaimValue>(this.#prefix + id, this.#working(), this.#lease).catch((e: unknown) => this.#storeError(e));
     }, this.#lease / 3);
     t.unref();
     this.#renewals.set(id, t);

@@ -119,6 +119,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`binderbot: ${err.message}\n`);
       return 2;
     }
+    // The store cannot be opened (a damaged sqlite file, an unwritable dataDir, Redis unreachable):
+    // one line saying what to do. `ask --json` exits 2 before answering anything, as for a bad config.
+    if ((err as Error)?.name === "StoreOpenError") {
+      process.stderr.write(`binderbot: ${(err as Error).message}\n`);
+      return cmd === "ask" && rest.includes("--json") ? 2 : 1;
+    }
     if (err instanceof StartError) {
       process.stderr.write(`binderbot: ${err.message}\n`);
       return 1;

@@ -33,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
   // Counted here, so the core stays free of prom-client.
   const handler = countingHandler(app.bot.handle.bind(app.bot), metrics);
   for (const a of adapters) http?.addReadiness(a.platform, () => a.status());
+  const { store } = app.services;
+  if (store.status) http?.addReadiness("store", () => store.status?.() ?? { connected: true });
 
   let stopping: Promise<void> | null = null;
   let stopped!: () => void;

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { EventEmitter } from "node:events";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Keyv from "keyv";
 
@@ -35,12 +36,41 @@ export interface Store {
   /** Every key starting with `prefix`, with its value. */
   entries<T>(prefix: string): AsyncGenerator<[string, T]>;
   close(): Promise<void>;
+  /** Whether the backend answers (for /readyz), naming it (a file or a URL, no password). */
+  status?(): { connected: boolean; detail: string };
+  /** Emits "down" (with the error) when the backend stops answering and "up" when it answers again. */
+  readonly health?: EventEmitter;
+}
+
+/** The store could not be opened at start: one line naming the file or URL and what to do. */
+export class StoreOpenError extends Error {
+  override name = "StoreOpenError";
+}
+
+/** A store call the backend did not answer (Redis down): said in chat as one line. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}
+
+export interface KeyvStoreOptions {
+  /** The backend, for messages: a file or a URL without its password. */
+  where?: string;
+  /** A call the backend has not answered by then fails (Redis down must not hang an answer). */
+  timeoutMs?: number;
+  /** While down, the backend is asked this often whether it is back (default 2 s). */
+  probeMs?: number;
 }
 
 const NAMESPACE = "binderbot";
 
 export class KeyvStore implements Store {
   readonly #locks = new Map<string, Promise<unknown>>();
+  readonly health = new EventEmitter();
+  readonly #where: string;
+  readonly #timeoutMs: number | undefined;
+  readonly #probeMs: number;
+  #down: { since: number; error: string } | null = null;
+  #probe: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     readonly kind: Store["kind"],
@@ -55,22 +85,74 @@ export class KeyvStore implements Store {
       ttlMs: number,
       release: boolean,
     ) => Promise<boolean>,
+    opts: KeyvStoreOptions = {},
   ) {
+    this.#where = opts.where ?? kind;
+    this.#timeoutMs = opts.timeoutMs;
+    this.#probeMs = opts.probeMs ?? 2000;
     // A backend that fails must not crash the process; failures surface as rejected calls.
     keyv.on("error", () => {});
   }
 
+  status(): { connected: boolean; detail: string } {
+    const down = this.#down;
+    return down
+      ? { connected: false, detail: `${this.#where} unreachable since ${new Date(down.since).toISOString()}: ${down.error}` }
+      : { connected: true, detail: this.#where };
+  }
+
+  /** One backend call, failed after timeoutMs; tracks whether the backend is down or back. */
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const ms = this.#timeoutMs;
+    try {
+      const result = await (ms === undefined
+        ? fn()
+        : Promise.race([
+            fn(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+            }),
+          ]));
+      this.#up();
+      return result;
+    } catch (err) {
+      this.#fail(err);
+      throw new StoreUnavailableError(`the ${this.kind} store ${this.#where} failed: ${oneLine(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #fail(err: unknown): void {
+    if (this.#down) return;
+    this.#down = { since: Date.now(), error: oneLine(err) };
+    this.health.emit("down", err);
+    // Asked again now and then, so readiness recovers by itself even when nobody talks to the bot.
+    this.#probe = setInterval(() => void this.#call(() => this.keyv.get("health:probe")).catch(() => {}), this.#probeMs);
+    this.#probe.unref();
+  }
+
+  #up(): void {
+    if (!this.#down) return;
+    this.#down = null;
+    if (this.#probe) clearInterval(this.#probe);
+    this.#probe = null;
+    this.health.emit("up");
+  }
+
   async get<T>(key: string): Promise<T | undefined> {
-    return (await this.keyv.get<T>(key)) ?? undefined;
+    return (await this.#call(() => this.keyv.get<T>(key))) ?? undefined;
   }
 
   async set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
-    const ok = await this.keyv.set(key, value, ttlMs);
-    if (ok === false) throw new Error(`store (${this.kind}) refused to write ${key}`);
+    await this.#call(async () => {
+      if ((await this.keyv.set(key, value, ttlMs)) === false) throw new Error(`refused to write ${key}`);
+    });
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.keyv.delete(key);
+    return this.#call(() => this.keyv.delete(key));
   }
 
   update<T>(key: string, fn: (current: T | undefined) => T | undefined, ttlMs?: number): Promise<T | undefined> {
@@ -95,7 +177,11 @@ export class KeyvStore implements Store {
   async claim(key: string, ttlMs: number, value?: unknown): Promise<boolean> {
     const stored = value ?? Date.now() + ttlMs;
     // Stored in keyv's own format, so get() and delete() see the claim like any other value.
-    if (this.setIfAbsent) return this.setIfAbsent(key, await this.#serialized(stored, ttlMs), ttlMs);
+    const setIfAbsent = this.setIfAbsent;
+    if (setIfAbsent) {
+      const value = await this.#serialized(stored, ttlMs);
+      return this.#call(() => setIfAbsent(key, value, ttlMs));
+    }
     let won = false;
     await this.update<unknown>(
       key,
@@ -110,7 +196,11 @@ export class KeyvStore implements Store {
   }
 
   async lease(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    if (this.atomicLease) return this.atomicLease(key, owner, await this.#serialized(owner, ttlMs), ttlMs, false);
+    const atomicLease = this.atomicLease;
+    if (atomicLease) {
+      const value = await this.#serialized(owner, ttlMs);
+      return this.#call(() => atomicLease(key, owner, value, ttlMs, false));
+    }
     let held = false;
     await this.update<string>(
       key,
@@ -125,8 +215,9 @@ export class KeyvStore implements Store {
   }
 
   async release(key: string, owner: string): Promise<void> {
-    if (this.atomicLease) {
-      await this.atomicLease(key, owner, "", 0, true);
+    const atomicLease = this.atomicLease;
+    if (atomicLease) {
+      await this.#call(() => atomicLease(key, owner, "", 0, true));
       return;
     }
     await this.update<string>(key, (cur) => (cur === owner ? undefined : cur));
@@ -147,6 +238,7 @@ export class KeyvStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.#probe) clearInterval(this.#probe);
     await this.keyv.disconnect?.();
   }
 }
@@ -156,23 +248,39 @@ export async function openStore(spec: string, dataDir: string): Promise<Store> {
   if (spec === "memory") return new KeyvStore("memory", new Keyv({ store: new Map(), namespace: NAMESPACE }));
   if (spec === "sqlite") {
     const dir = resolve(dataDir);
-    mkdirSync(dir, { recursive: true });
+    writableDir(dir);
+    const file = join(dir, "binderbot.sqlite");
     const { default: KeyvSqlite } = await import("@keyv/sqlite");
-    const backend = new KeyvSqlite({ uri: `sqlite://${join(dir, "binderbot.sqlite")}`, busyTimeout: 5000 });
-    return new KeyvStore("sqlite", new Keyv({ store: backend, namespace: NAMESPACE }));
+    const backend = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+    const keyv = new Keyv({ store: backend, namespace: NAMESPACE, throwOnErrors: true });
+    const store = new KeyvStore("sqlite", keyv, undefined, undefined, { where: file });
+    try {
+      // sqlite opens lazily: write and read once now, so a broken file is a start-up error, not a failed answer.
+      await store.set("health:probe", 1);
+      await store.get("health:probe");
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw new StoreOpenError(
+        `cannot use the sqlite store ${file}: ${sqliteReason(err)}. Move the file aside (the bot starts with empty state) or restore it from a backup.`,
+      );
+    }
+    return store;
   }
   if (/^rediss?:\/\//.test(spec)) {
     const { default: KeyvRedis } = await import("@keyv/redis");
+    const where = redactUrl(spec);
     // Never connected → give up after a few tries (a wrong URL is a startup error); once connected,
-    // keep reconnecting with a capped backoff so a Redis restart is survived.
+    // keep reconnecting with a capped backoff so a Redis restart is survived. While disconnected,
+    // commands fail at once: no offline queue that grows and answers minutes later.
     let connected = false;
     const backend = new KeyvRedis(
       {
         url: spec,
+        disableOfflineQueue: true,
         socket: {
           connectTimeout: 5000,
           reconnectStrategy: (retries: number) =>
-            !connected && retries >= 2 ? new Error(`cannot connect to ${redactUrl(spec)}`) : Math.min(100 * 2 ** retries, 5000),
+            !connected && retries >= 2 ? new Error(`cannot connect to ${where}`) : Math.min(100 * 2 ** retries, 2000),
         },
       },
       { throwOnConnectError: true, throwOnErrors: true },
@@ -182,7 +290,7 @@ export async function openStore(spec: string, dataDir: string): Promise<Store> {
     });
     const store = new KeyvStore(
       "redis",
-      new Keyv({ store: backend, namespace: NAMESPACE, useKeyPrefix: false }),
+      new Keyv({ store: backend, namespace: NAMESPACE, useKeyPrefix: false, throwOnErrors: true }),
       async (key, value, ttlMs) => {
         const client = await backend.getClient();
         const set = await client.set(backend.createKeyPrefix(key, backend.namespace), value, { NX: true, PX: ttlMs });
@@ -196,8 +304,16 @@ export async function openStore(spec: string, dataDir: string): Promise<Store> {
         const r = await client.eval(release ? RELEASE_LUA : RENEW_LUA, { keys: [k], arguments: [mine, value, String(ttlMs)] });
         return r === 1;
       },
+      { where, timeoutMs: 1500 },
     );
-    await backend.getClient(); // connect now: a wrong URL is a startup error, not a silent loss later
+    try {
+      await backend.getClient(); // connect now: a wrong URL is a startup error, not a silent loss later
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw new StoreOpenError(
+        `cannot connect to the Redis store ${where}: ${oneLine(err)}. Start Redis there, or fix \`store:\` in the config.`,
+      );
+    }
     return store;
   }
   throw new Error(`unknown store '${spec}' (expected sqlite, memory or redis://…)`);
@@ -213,4 +329,29 @@ return 0`;
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+/** `dir` exists (made when missing) and the bot can write in it; else a StoreOpenError saying so. */
+function writableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === "EEXIST" ? "it is a file, not a directory" : oneLine(err);
+    throw new StoreOpenError(
+      `cannot write the data directory ${dir} (dataDir): ${why}. Point \`dataDir\` at a directory the bot can write to.`,
+    );
+  }
+}
+
+function sqliteReason(err: unknown): string {
+  const text = oneLine(err);
+  if (/NOTADB|not a database|malformed/i.test(text)) return "the file is not a sqlite database or is damaged";
+  if (/READONLY|EACCES|permission/i.test(text)) return "the file is not writable";
+  return text;
+}
+
+function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return (msg || "unknown error").split("\n")[0] as string;
 }

@@ -14,9 +14,9 @@ export function haveRedis(): boolean {
   return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-/** Starts a throwaway redis-server on 127.0.0.1 and resolves once it says it is ready. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts a throwaway redis-server on 127.0.0.1 (on `port`, to restart one) and resolves once it says it is ready. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), "bb-redis-"));
   const proc: ChildProcess = spawn(
     "redis-server",

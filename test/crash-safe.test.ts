@@ -122,15 +122,8 @@ describe("Matrix: no question lost", () => {
     return { token, room };
   }
 
-  it("kill -9 between the claim and the reply, then a restart: the question is answered exactly once", async () => {
-    const { token, room } = setup();
-    const first = start(matrixYaml(), { MATRIX_TOKEN: token });
-    await first.logged((l) => l.includes("adapter started"));
-    const q = hs.say(room, ALICE, "!binder why");
-    await github.requested(); // claimed, and the answer hangs on GitHub
-    first.proc.kill("SIGKILL");
-    await first.exited;
-
+  /** GitHub answers again, the bot is started anew: `q` is answered, and only once (a later question too). */
+  async function answeredOnceAfterRestart(token: string, room: string, q: string): Promise<void> {
     github.answer();
     const answered = replyTo(q);
     const second = start(matrixYaml(), { MATRIX_TOKEN: token });
@@ -140,6 +133,18 @@ describe("Matrix: no question lost", () => {
     expect(repliesTo(room, q)).toHaveLength(1);
     second.proc.kill("SIGTERM");
     expect(await second.exited).toBe(0);
+  }
+
+  it("kill -9 between the claim and the reply, then a restart: the question is answered exactly once", async () => {
+    const { token, room } = setup();
+    const first = start(matrixYaml(), { MATRIX_TOKEN: token });
+    await first.logged((l) => l.includes("adapter started"));
+    const q = hs.say(room, ALICE, "!binder why");
+    await github.requested(); // claimed, and the answer hangs on GitHub
+    first.proc.kill("SIGKILL");
+    await first.exited;
+
+    await answeredOnceAfterRestart(token, room, q);
   }, 90_000);
 
   it("SIGTERM with GitHub hung: exits within the grace period, and the restarted bot answers the question once", async () => {
@@ -153,15 +158,7 @@ describe("Matrix: no question lost", () => {
     expect(first.stderr()).toContain("answers still in progress are abandoned");
     expect(repliesTo(room, q)).toHaveLength(0);
 
-    github.answer();
-    const answered = replyTo(q);
-    const second = start(matrixYaml(), { MATRIX_TOKEN: token });
-    await answered;
-    const q2 = hs.say(room, ALICE, "!binder whoami");
-    await replyTo(q2);
-    expect(repliesTo(room, q)).toHaveLength(1);
-    second.proc.kill("SIGTERM");
-    expect(await second.exited).toBe(0);
+    await answeredOnceAfterRestart(token, room, q);
   }, 90_000);
 });
 

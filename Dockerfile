@@ -1,7 +1,7 @@
 # binderbot: one process running the chat adapters its config enables.
 #   docker build -t binderbot .
 #   docker run -v binderbot-data:/data -e GITHUB_TOKEN -e SLACK_BOT_TOKEN -e SLACK_APP_TOKEN \
-#     -v $PWD/team.yaml:/config/team.yaml -e BINDERBOT_CONFIG=/config/team.yaml -p 8080:8080 binderbot
+#     -v $PWD/team.yaml:/config/team.yaml -e BINDERBOT_CONFIG=/config/team.yaml binderbot
 # Node 24: an LTS line (security fixes until April 2028), where every dependency installs without an
 # engine warning; Node 20, the development machines' line and the one CI tests, reached its end of
 # life in April 2026 (docs/operations.md says what is tested on which line).
@@ -42,6 +42,7 @@ USER binderbot
 ENV NODE_ENV=production \
     BINDERBOT_DATA_DIR=/data
 VOLUME ["/data"]
-EXPOSE 8080
+# No EXPOSE: the shipped config has the HTTP server off (http.port: 0); a team config with
+# http: { port: 8080 } (health probes, /metrics, Slack http mode) publishes it with docker run -p.
 ENTRYPOINT ["node", "/app/bin/binderbot.js"]
 CMD ["run"]

@@ -7,8 +7,11 @@ import { predictHashLength } from "../src/charts/assemble.ts";
 import { ChartIndex, type IndexSnapshot } from "../src/charts/index.ts";
 import { ChartService } from "../src/charts/service.ts";
 import { parseConfig } from "../src/config/load.ts";
+import { renderPlain } from "../src/core/render.ts";
 import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
+import { say, testApp } from "./helpers/app.ts";
+import { freePort } from "./helpers/net.ts";
 import { skipWhy } from "./helpers/skip.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -132,5 +135,21 @@ deploy:
     const x = await svc.explainVersion("binderhub", "0.1.0-4e3bafb");
     expect(x.kind).toBe("merge-commit");
     expect(x.correct?.version).toBe("0.1.0-441f5ea");
+  }, 60_000);
+
+  it("the README's sample reply is the real one", async () => {
+    const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+    const sample = /```\n!binder sha 4e3bafb\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(sample).toBeDefined();
+    // The same setup, GitHub unreachable: the sample stops before the pin, which is read from GitHub.
+    const app = await testApp(
+      `store: memory\ndataDir: ${dataDir}\nmirrors: { fetchCron: "" }\ngithub: { apiUrl: "http://127.0.0.1:${await freePort()}" }\ncharts:\n  - { name: binderhub, github: jupyterhub/binderhub, git: "${BINDERHUB_GIT}", index: "${INDEX}", branch: main }\ndeploy: { github: jupyterhub/mybinder.org-deploy }\n`,
+    );
+    try {
+      const reply = await say(app, "!binder sha 4e3bafb");
+      expect(renderPlain(reply!).split("\n\nPinned now")[0]).toBe(sample);
+    } finally {
+      await app.close();
+    }
   }, 60_000);
 });

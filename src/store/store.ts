@@ -202,15 +202,11 @@ export class KeyvStore implements Store {
       return this.#call(() => atomicLease(key, owner, value, ttlMs, false));
     }
     let held = false;
-    await this.update<string>(
-      key,
-      (cur) => {
-        held = cur === undefined || cur === owner;
-        return held ? owner : cur;
-      },
-      // keeps the other owner's remaining time only approximately; fine within one process
-      ttlMs,
-    );
+    // {owner, until}: another owner's lease is left exactly as it is (its time runs out on its own).
+    await this.update<{ owner: string; until: number }>(key, (cur) => {
+      held = cur === undefined || cur.owner === owner || cur.until <= Date.now();
+      return held ? { owner, until: Date.now() + ttlMs } : cur;
+    });
     return held;
   }
 
@@ -220,7 +216,7 @@ export class KeyvStore implements Store {
       await this.#call(() => atomicLease(key, owner, "", 0, true));
       return;
     }
-    await this.update<string>(key, (cur) => (cur === owner ? undefined : cur));
+    await this.update<{ owner: string; until: number }>(key, (cur) => (cur?.owner === owner ? undefined : cur));
   }
 
   /** A value in keyv's own format, so get() sees it like any other. */

@@ -1,19 +1,24 @@
-import { performance } from "node:perf_hooks";
 import { expect } from "vitest";
 
 /** Linear cost makes the 4× input about 4× as slow; quadratic about 16×. The margin is generous. */
 export const LINEAR_LIMIT = 10;
 
+/**
+ * The CPU time (user + system, in ms) this process spends on `reps` calls: unlike wall time it does
+ * not grow while the process waits for a core, so a busy machine (other test workers, other builds)
+ * does not make a linear cost look quadratic. Linux accounts the sum precisely, not per tick.
+ */
 function timeOf(fn: (input: string) => unknown, input: string, reps: number): number {
-  const t0 = performance.now();
+  const t0 = process.cpuUsage();
   for (let i = 0; i < reps; i++) fn(input);
-  return performance.now() - t0;
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
 }
 
 /**
  * How many times as long `fn` takes on `big` (4× the size) as on `small`: the fastest of several
  * interleaved trials of each, every trial repeating the call often enough to be measurable. Noise
- * (other processes, garbage collection) only ever adds time, so the fastest trial is the cost
+ * (garbage collection, cache misses) only ever adds time, so the fastest trial is the cost
  * itself. Only a ratio of two timings on the same machine at the same moment, never a wall-clock
  * threshold. A first trial far beyond any linear cost ends the measurement early (a quadratic shape
  * must not make the suite slow).

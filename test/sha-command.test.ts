@@ -8,18 +8,8 @@ import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartBotYaml, say, testApp } from "./helpers/app.ts";
 import { jsonLines, runCli } from "./helpers/cli.ts";
+import { CHARTPRESS } from "./helpers/fixtures.ts";
 import { TestRepo } from "./helpers/git.ts";
-
-const CHARTPRESS = `charts:
-  - name: binderhub
-    baseVersion: 1.0.0-0.dev
-    images:
-      binderhub:
-        contextPath: ..
-        dockerfilePath: images/binderhub/Dockerfile
-        rebuildOnContextPathChanges: false
-        paths: [../binderhub]
-`;
 
 describe("!binder sha end to end (chat and ask --json)", () => {
   let repo: TestRepo;

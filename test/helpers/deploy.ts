@@ -6,8 +6,8 @@ import { type FakeBinderHub, READY_SCRIPT, startFakeBinderHub } from "../fakes/b
 import { type FakeGitHub, startFakeGitHub } from "../fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "../fakes/index-server.ts";
 import { chartBotYaml, testApp } from "./app.ts";
+import { CHARTPRESS } from "./fixtures.ts";
 import { TestRepo } from "./git.ts";
-import { CHARTPRESS } from "./notify.ts";
 
 export const DEPLOY = "jupyterhub/mybinder.org-deploy";
 export const CHART_FILE = "mybinder/Chart.yaml";

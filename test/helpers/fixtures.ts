@@ -1,5 +1,17 @@
 import type { TestRepo } from "./git.ts";
 
+/** helm-chart/chartpress.yaml of a current binderhub (chartpress ≥ 2: baseVersion, one image). */
+export const CHARTPRESS = `charts:
+  - name: binderhub
+    baseVersion: 1.0.0-0.dev
+    images:
+      binderhub:
+        contextPath: ..
+        dockerfilePath: images/binderhub/Dockerfile
+        rebuildOnContextPathChanges: false
+        paths: [../binderhub]
+`;
+
 /** helm-chart/chartpress.yaml of binderhub in January 2018 (vendored build.py era). */
 const CHARTPRESS_2018 =
   "charts:\n  - name: binderhub\n    imagePrefix: jupyterhub/k8s-\n    paths:\n      - ../setup.py\n      - ../binderhub\n    images:\n      binderhub:\n        contextPath: ..\n        dockerfilePath: images/binderhub/Dockerfile\n";

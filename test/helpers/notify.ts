@@ -1,16 +1,6 @@
 import type { FakeChartEntry } from "../fakes/index-server.ts";
+import { CHARTPRESS } from "./fixtures.ts";
 import type { TestRepo } from "./git.ts";
-
-export const CHARTPRESS = `charts:
-  - name: binderhub
-    baseVersion: 1.0.0-0.dev
-    images:
-      binderhub:
-        contextPath: ..
-        dockerfilePath: images/binderhub/Dockerfile
-        rebuildOnContextPathChanges: false
-        paths: [../binderhub]
-`;
 
 /**
  * A binderhub-like repository: a first chart commit (published before the test starts) and PR

@@ -1,11 +1,11 @@
 import { PUBLISH_DELAY, type ShaAnswer, ShaError } from "../charts/answer.ts";
 import { formatAge } from "../charts/index.ts";
 import type { CommandSpec } from "../core/command.ts";
-import { parseRef, type UserRef } from "../core/ref.ts";
+import { parseRef, SHA_PATTERN, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";
 import type { Services } from "../services.ts";
 
-const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|[0-9a-f]{7,40}|<?https?:\/\/github\.com\/[^\s>]+>?)`;
+const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|${SHA_PATTERN}|<?https?:\/\/github\.com\/[^\s>]+>?)`;
 
 /**
  * Plain questions: "which sha do I use for #395?", "what version is 4e3bafb?", "which chart for 4e3bafb".

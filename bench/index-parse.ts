@@ -19,9 +19,9 @@ import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import yaml from "js-yaml";
-import { ChartIndex } from "../src/charts/index.ts";
-import { parseIndex } from "../src/charts/index-parse.ts";
-import { parseChartVersion } from "../src/charts/version-format.ts";
+import { ChartIndex } from "../src/charts/index/chart-index.ts";
+import { parseIndex } from "../src/charts/index/parse.ts";
+import { parseChartVersion } from "../src/charts/index/version-format.ts";
 import { silentLogger } from "../src/log.ts";
 import { startIndexServer } from "../test/fakes/index-server.ts";
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { ChartService } from "./charts/service.ts";
+import { ChartService } from "./charts/answer/service.ts";
 import { createCiProvider } from "./ci/index.ts";
 import { commands } from "./commands/index.ts";
 import { ConfigError, type LoadedConfig } from "./config/load.ts";

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { ChartService } from "./charts/service.ts";
+import type { ChartService } from "./charts/answer/service.ts";
 import type { CiProvider } from "./ci/provider.ts";
 import type { Config } from "./config/schema.ts";
 import type { Octokit } from "./github/client.ts";

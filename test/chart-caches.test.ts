@@ -1,8 +1,8 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PinReader } from "../src/charts/pin.ts";
-import { ChartService } from "../src/charts/service.ts";
+import { ChartService } from "../src/charts/answer/service.ts";
+import { PinReader } from "../src/charts/index/deploy-pin.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { createOctokit } from "../src/github/client.ts";
 import { silentLogger } from "../src/log.ts";

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { gitCommandLine } from "../src/charts/git.ts";
-import { Mirror } from "../src/charts/mirror.ts";
+import { gitCommandLine } from "../src/charts/git/git.ts";
+import { Mirror } from "../src/charts/git/mirror.ts";
 import { silentLogger } from "../src/log.ts";
 import { TestRepo } from "./helpers/git.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChartService } from "../src/charts/service.ts";
+import type { ChartService } from "../src/charts/answer/service.ts";
 import { ConfigError, parseConfig } from "../src/config/load.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartServiceFor } from "./helpers/chart-service.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { legacyChartPaths } from "../src/charts/legacy-build-py.ts";
-import type { ChartService } from "../src/charts/service.ts";
+import type { ChartService } from "../src/charts/answer/service.ts";
+import { legacyChartPaths } from "../src/charts/rule/legacy-build-py.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartServiceFor } from "./helpers/chart-service.ts";
 import { TestRepo } from "./helpers/git.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../src/app.ts";
-import { PIN_WAIT_MS } from "../src/charts/deploy-pin.ts";
+import { PIN_WAIT_MS } from "../src/charts/answer/pin-info.ts";
 import { renderPlain } from "../src/core/render.ts";
 import { GITHUB_SLOW } from "../src/github/client.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";

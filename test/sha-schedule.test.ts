@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import cron from "node-cron";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ChartService } from "../src/charts/service.ts";
+import { ChartService } from "../src/charts/answer/service.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prFromSubject } from "../src/charts/assemble.ts";
+import { prFromSubject } from "../src/charts/answer/assemble.ts";
 import {
   chartpressPaths,
   generationOf,
@@ -7,8 +7,8 @@ import {
   pipSpecToRange,
   resolveChartpress,
   toRepoPaths,
-} from "../src/charts/chartpress.ts";
-import { chartVersion, type VersionInputs } from "../src/charts/version.ts";
+} from "../src/charts/rule/chartpress.ts";
+import { chartVersion, type VersionInputs } from "../src/charts/rule/version.ts";
 
 // Inputs and outputs from the real binderhub history (../shared/data/binderhub-chart-versions.tsv).
 const sha = (prefix: string) => prefix.padEnd(40, "0");

@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import type { ChartConfig } from "../config/schema.ts";
 import type { Octokit } from "../github/client.ts";
-import { ShaError } from "./answer.ts";
-import type { Computation } from "./compute.ts";
-import type { ChartIndex, IndexSnapshot } from "./index.ts";
-import type { Mirror } from "./mirror.ts";
+import { ShaError } from "./errors.ts";
+import type { Mirror } from "./git/mirror.ts";
+import type { ChartIndex, IndexSnapshot } from "./index/chart-index.ts";
+import type { Computation } from "./rule/compute.ts";
 
 /** A commit as the rule needs it. */
 export interface CommitInfo {

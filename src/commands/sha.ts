@@ -1,5 +1,6 @@
-import { PUBLISH_DELAY, type ShaAnswer, ShaError } from "../charts/answer.ts";
-import { formatAge } from "../charts/index.ts";
+import { PUBLISH_DELAY, type ShaAnswer } from "../charts/answer/types.ts";
+import { ShaError } from "../charts/errors.ts";
+import { formatAge } from "../charts/index/chart-index.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { parseRef, SHA_PATTERN, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";

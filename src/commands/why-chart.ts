@@ -1,4 +1,4 @@
-import { pinnedVersion as pinFromText } from "../charts/pin.ts";
+import { pinnedVersion as pinFromText } from "../charts/index/deploy-pin.ts";
 import type { FailureKind } from "../ci/diagnose-run.ts";
 import type { CiRun } from "../ci/provider.ts";
 import type { CommandContext } from "../core/command.ts";

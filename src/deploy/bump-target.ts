@@ -1,7 +1,7 @@
 /** Which chart version a bump pins: the newest published, a published version, or a ref's chart. */
 
-import { ShaError } from "../charts/answer.ts";
-import type { IndexEntry } from "../charts/index.ts";
+import { ShaError } from "../charts/errors.ts";
+import type { IndexEntry } from "../charts/index/chart-index.ts";
 import { parseRef } from "../core/ref.ts";
 import type { Services } from "../services.ts";
 

@@ -1,6 +1,6 @@
 /** One chart's deploy state: what is pinned, what is newest, and what lies between. */
 
-import type { IndexEntry } from "../charts/index.ts";
+import type { IndexEntry } from "../charts/index/chart-index.ts";
 import type { Services } from "../services.ts";
 import { DeployFileError, readDeployFile } from "./deploy-file.ts";
 import { PinEditError, pinnedIn } from "./pin-edit.ts";

@@ -1,6 +1,6 @@
 /** The upstream pull requests between two chart commits, read from the chart repository's history. */
 
-import type { IndexEntry, IndexSnapshot } from "../charts/index.ts";
+import type { IndexEntry, IndexSnapshot } from "../charts/index/chart-index.ts";
 
 export interface UpstreamPr {
   number: number;
@@ -9,7 +9,7 @@ export interface UpstreamPr {
   sha: string;
 }
 
-/** What `upstreamPrs` needs of a chart's mirror (src/charts/mirror.ts). */
+/** What `upstreamPrs` needs of a chart's mirror (src/charts/git/mirror.ts). */
 export interface HistoryReader {
   ready(): Promise<void>;
   git: { run(args: readonly string[], opts?: { okCodes?: readonly number[] }): Promise<{ stdout: string; code: number }> };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
-import type { IndexEntry } from "../charts/index.ts";
-import type { ChartService } from "../charts/service.ts";
+import type { ChartService } from "../charts/answer/service.ts";
+import type { IndexEntry } from "../charts/index/chart-index.ts";
 import type { ChartConfig } from "../config/schema.ts";
 import type { Octokit } from "../github/client.ts";
 import type { Store } from "../store/store.ts";

@@ -1,5 +1,5 @@
-import type { IndexEntry } from "../charts/index.ts";
-import type { ChartService } from "../charts/service.ts";
+import type { ChartService } from "../charts/answer/service.ts";
+import type { IndexEntry } from "../charts/index/chart-index.ts";
 import type { ChartConfig } from "../config/schema.ts";
 import { code, type Inline, para, type Reply } from "../core/reply.ts";
 import type { Octokit } from "../github/client.ts";

@@ -1,4 +1,4 @@
-import type { ShaAnswer } from "../charts/answer.ts";
+import type { ShaAnswer } from "../charts/answer/types.ts";
 import type { Message } from "../core/message.ts";
 import type { Store } from "../store/store.ts";
 

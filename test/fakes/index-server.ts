@@ -131,7 +131,7 @@ export interface FakeChartEntry {
 /**
  * An index.yaml in the layout Helm writes (sigs.k8s.io/yaml: sorted keys, 2-space indent,
  * sequences not indented, quoted timestamps, a folded description and nested lists), so that the
- * parser in src/charts/index-parse.ts is exercised on the real shape.
+ * parser in src/charts/index/parse.ts is exercised on the real shape.
  */
 export function indexYaml(charts: Record<string, FakeChartEntry[]>, generated = "2024-10-24T11:45:31.263782848Z"): string {
   const out: string[] = ["apiVersion: v1", "entries:"];

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChartService } from "../../src/charts/service.ts";
+import { ChartService } from "../../src/charts/answer/service.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/store/store.ts";

@@ -1,8 +1,9 @@
-import { PUBLISH_DELAY, type ShaAnswer, ShaError, type VersionExplanation } from "./answer.ts";
+import { type ChartContext, commitInfo, short, snapshot } from "../context.ts";
+import { ShaError } from "../errors.ts";
+import { resolveSha } from "../git/resolve-ref.ts";
+import { parseChartVersion } from "../index/version-format.ts";
 import { answerFor } from "./assemble.ts";
-import { type ChartContext, commitInfo, short, snapshot } from "./context.ts";
-import { resolveSha } from "./resolve-ref.ts";
-import { parseChartVersion } from "./version-format.ts";
+import { PUBLISH_DELAY, type ShaAnswer, type VersionExplanation } from "./types.ts";
 
 /**
  * For a pinned version missing from the index (or any version): which commit it names and which

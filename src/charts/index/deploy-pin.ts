@@ -1,6 +1,6 @@
 import yaml from "js-yaml";
-import type { Octokit } from "../github/client.ts";
-import { githubErrorLine, isNotModified } from "../github/client.ts";
+import type { Octokit } from "../../github/client.ts";
+import { githubErrorLine, isNotModified } from "../../github/client.ts";
 
 /** Where the deploy repository pins a chart, and what it pins now. */
 export interface Pin {

@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import yaml from "js-yaml";
 import semver from "semver";
-import type { Git } from "./git.ts";
+import type { Git } from "../git/git.ts";
 
 /**
  * What chartpress did differed between its versions (see ../shared/research/chart-versions.md and

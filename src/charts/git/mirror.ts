@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { timeSource } from "../source-timing.ts";
+import { timeSource } from "../../source-timing.ts";
 import { Git, isFullSha, runGit } from "./git.ts";
 
 export interface MirrorOptions {

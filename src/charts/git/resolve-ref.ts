@@ -1,7 +1,7 @@
-import type { UserRef } from "../core/ref.ts";
-import { githubErrorLine, githubStatus } from "../github/client.ts";
-import { ShaError } from "./answer.ts";
-import { type ChartContext, commitInfo, ensureReady, fetchMirror, freshen, short } from "./context.ts";
+import type { UserRef } from "../../core/ref.ts";
+import { githubErrorLine, githubStatus } from "../../github/client.ts";
+import { type ChartContext, commitInfo, ensureReady, fetchMirror, freshen, short } from "../context.ts";
+import { ShaError } from "../errors.ts";
 import { isFullSha } from "./git.ts";
 
 /**

@@ -1,20 +1,21 @@
 import cron from "node-cron";
 import type { Logger } from "pino";
-import type { Config } from "../config/schema.ts";
-import type { UserRef } from "../core/ref.ts";
-import { createOctokit, type Octokit } from "../github/client.ts";
-import { durationMs } from "../notify/duration.ts";
-import { type Asker, addWaiter } from "../notify/waiters.ts";
-import type { Store } from "../store/store.ts";
-import { type ShaAnswer, ShaError, type VersionExplanation } from "./answer.ts";
+import type { Config } from "../../config/schema.ts";
+import type { UserRef } from "../../core/ref.ts";
+import { createOctokit, type Octokit } from "../../github/client.ts";
+import { durationMs } from "../../notify/duration.ts";
+import { type Asker, addWaiter } from "../../notify/waiters.ts";
+import type { Store } from "../../store/store.ts";
+import { type ChartContext, snapshot } from "../context.ts";
+import { ShaError } from "../errors.ts";
+import { Mirror } from "../git/mirror.ts";
+import { resolveRef, resolveSha } from "../git/resolve-ref.ts";
+import { ChartIndex } from "../index/chart-index.ts";
+import { PinReader } from "../index/deploy-pin.ts";
 import { answerFor, type Build, buildOf } from "./assemble.ts";
-import { type ChartContext, snapshot } from "./context.ts";
-import { pinInfo, readPin } from "./deploy-pin.ts";
 import { explainVersion } from "./explain-version.ts";
-import { ChartIndex } from "./index.ts";
-import { Mirror } from "./mirror.ts";
-import { PinReader } from "./pin.ts";
-import { resolveRef, resolveSha } from "./resolve-ref.ts";
+import { pinInfo, readPin } from "./pin-info.ts";
+import type { ShaAnswer, VersionExplanation } from "./types.ts";
 
 export interface ChartServiceOptions {
   config: Config;
@@ -34,9 +35,9 @@ export interface ChartServiceOptions {
  * when it was published. Nothing happens at construction: each chart's mirror is cloned, and the
  * scheduled fetch started, on first use.
  *
- * A façade over one ChartContext per chart: resolve-ref.ts (ref → commit), topology.ts (which
- * commit CI built, tags), compute.ts (the rule), assemble.ts (the answer), deploy-pin.ts,
- * explain-version.ts, and the notifier's waiters (src/notify/waiters.ts).
+ * A façade over one ChartContext per chart: git/resolve-ref.ts (ref → commit), git/topology.ts
+ * (which commit CI built, tags), rule/compute.ts (the rule), assemble.ts (the answer), pin-info.ts
+ * (the deploy pin), explain-version.ts, and the notifier's waiters (src/notify/waiters.ts).
  */
 export class ChartService {
   readonly #opts: ChartServiceOptions;

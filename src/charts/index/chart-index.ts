@@ -2,12 +2,12 @@ import { readFile, stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { timedFetch } from "../source-timing.ts";
-import type { Store } from "../store/store.ts";
-import { IndexFormatError, parseIndex, type RawIndex } from "./index-parse.ts";
-import { type IndexSnapshot, ParsedIndex, snapshot } from "./index-snapshot.ts";
+import { timedFetch } from "../../source-timing.ts";
+import type { Store } from "../../store/store.ts";
+import { IndexFormatError, parseIndex, type RawIndex } from "./parse.ts";
+import { type IndexSnapshot, ParsedIndex, snapshot } from "./snapshot.ts";
 
-export type { IndexEntry, IndexSnapshot } from "./index-snapshot.ts";
+export type { IndexEntry, IndexSnapshot } from "./snapshot.ts";
 
 export interface ChartIndexOptions {
   /** http(s) URL, `file:` URL, or a plain path to an index.yaml. */

@@ -1,10 +1,10 @@
 /** The deploy repository's pin, next to an answer: read it, wait for it briefly, compare. */
 
-import type { Config } from "../config/schema.ts";
-import { GITHUB_SLOW, githubErrorLine } from "../github/client.ts";
-import type { PinInfo, ShaAnswer } from "./answer.ts";
-import type { IndexSnapshot } from "./index.ts";
-import { PinError, type PinReader, pinLine } from "./pin.ts";
+import type { Config } from "../../config/schema.ts";
+import { GITHUB_SLOW, githubErrorLine } from "../../github/client.ts";
+import type { IndexSnapshot } from "../index/chart-index.ts";
+import { PinError, type PinReader, pinLine } from "../index/deploy-pin.ts";
+import type { PinInfo, ShaAnswer } from "./types.ts";
 
 type Deploy = Config["deploy"];
 type PinRead = { version: string | null; error: string | null };

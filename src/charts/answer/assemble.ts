@@ -1,9 +1,9 @@
-import type { ShaAnswer, ShaRelation } from "./answer.ts";
-import { type Computation, computeAt } from "./compute.ts";
-import { type ChartContext, short } from "./context.ts";
-import type { IndexEntry, IndexSnapshot } from "./index.ts";
-import { builtFor } from "./topology.ts";
-import { chartVersion } from "./version.ts";
+import { type ChartContext, short } from "../context.ts";
+import { builtFor } from "../git/topology.ts";
+import type { IndexEntry, IndexSnapshot } from "../index/chart-index.ts";
+import { type Computation, computeAt } from "../rule/compute.ts";
+import { chartVersion } from "../rule/version.ts";
+import type { ShaAnswer, ShaRelation } from "./types.ts";
 
 /** The PR number named by a merge commit's subject ("Merge pull request #395 …", "… (#1877)"). */
 export function prFromSubject(subject: string): number | null {

@@ -3,8 +3,8 @@
  * default-branch commit was built for a commit, and the tags `git describe --tags` would name.
  */
 
-import { ShaError } from "./answer.ts";
-import { type ChartContext, fetchMirror, remember, short } from "./context.ts";
+import { type ChartContext, fetchMirror, remember, short } from "../context.ts";
+import { ShaError } from "../errors.ts";
 
 /** Position of every commit on the first-parent chain of `tip` (0 = the tip). Cached per tip. */
 export async function firstParents(ctx: ChartContext, tip: string): Promise<Map<string, number>> {

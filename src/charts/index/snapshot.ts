@@ -1,5 +1,5 @@
 import semver from "semver";
-import type { RawIndex } from "./index-parse.ts";
+import type { RawIndex } from "./parse.ts";
 import { parseChartVersion, shaMatches } from "./version-format.ts";
 
 /** The published chart index as the bot reads it: entries by chart, version and SHA prefix. */

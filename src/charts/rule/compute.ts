@@ -1,5 +1,8 @@
 import yaml from "js-yaml";
-import { ShaError } from "./answer.ts";
+import { type ChartContext, type CommitInfo, commitInfo, remember, short } from "../context.ts";
+import { ShaError } from "../errors.ts";
+import { isFullSha } from "../git/git.ts";
+import { countCommits, describe, firstParents, latestTag, tagBounds, tagsAt, tagsOf, tagsVisibleAt } from "../git/topology.ts";
 import {
   ChartpressConfigError,
   type ChartpressPin,
@@ -11,11 +14,8 @@ import {
   readChartpressYaml,
   toRepoPaths,
 } from "./chartpress.ts";
-import { type ChartContext, type CommitInfo, commitInfo, remember, short } from "./context.ts";
-import { isFullSha } from "./git.ts";
 import { legacyChartPaths } from "./legacy-build-py.ts";
 import { locateChartpress, normalizeDir } from "./locate.ts";
-import { countCommits, describe, firstParents, latestTag, tagBounds, tagsAt, tagsOf, tagsVisibleAt } from "./topology.ts";
 
 /** How long after a build a tag may have been pushed together with the built commit. */
 const LATE_TAG_MS = 60 * 60 * 1000;

@@ -1,4 +1,4 @@
-import type { IndexEntry } from "./index.ts";
+import type { IndexEntry } from "../index/chart-index.ts";
 
 /** How the chart commit relates to the commit that was asked about. */
 export type ShaRelation =
@@ -102,29 +102,6 @@ export interface PinInfo {
   behind: number | null;
   /** Why the pin could not be read (one line), else null. */
   error: string | null;
-}
-
-export type ShaErrorCode =
-  | "unknown-ref"
-  | "ambiguous"
-  | "github"
-  | "git"
-  | "no-chartpress"
-  | "not-merged"
-  | "pr-not-merged"
-  | "unknown-chart";
-
-/** A failure with one clear line for chat (never a stack trace). */
-export class ShaError extends Error {
-  constructor(
-    readonly code: ShaErrorCode,
-    message: string,
-    readonly detail: string[] = [],
-    readonly data: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = "ShaError";
-  }
 }
 
 /** Usual delay from merge to a published chart (747 binderhub publishes): median and p90, minutes. */

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { Git } from "./git.ts";
+import type { Git } from "../git/git.ts";
 
 /** Where a chart's build configuration lives at one commit. */
 export interface ChartpressLocation {

@@ -8,7 +8,8 @@ import type { AddressInfo, Socket } from "node:net";
  * (since/next_batch/timeout, inline filter timeline limit), send (idempotent by txnId), join,
  * directory alias resolution, room state, joined_members and account data. Tests drive it: create
  * rooms, say things as other users, invite, re-deliver an event, rate-limit (429 retry_after_ms),
- * drop every connection, or swallow /sync requests (a silent connection).
+ * wait until a /sync long-poll is parked, drop every connection (FIN or RST), or swallow /sync
+ * requests (a silent connection).
  */
 
 export interface FakeEvent {
@@ -73,6 +74,7 @@ export class FakeHomeserver {
   readonly #waiters = new Set<Waiter>();
   readonly #sentWatchers = new Set<{ pred: (e: FakeEvent) => boolean; resolve: (e: FakeEvent) => void }>();
   readonly #requestWatchers = new Set<{ pred: (r: RequestLog) => boolean; resolve: (r: RequestLog) => void }>();
+  readonly #parkWatchers = new Set<() => void>();
   readonly #rateLimits: RateLimit[] = [];
   #pos = 0;
   #seq = 0;
@@ -202,10 +204,24 @@ export class FakeHomeserver {
     this.#rateLimits.push({ match: fn, retryAfterMs, remaining: count });
   }
 
-  /** Destroys every open TCP connection (in-flight long-polls fail with a network error). */
-  dropConnections(): void {
-    for (const s of this.#sockets) s.destroy();
+  /**
+   * Drops every open TCP connection, answered or not: "close" ends it with a FIN (a server or proxy
+   * closing it), "reset" with an RST (a load balancer or firewall forgetting it). A request in flight
+   * (a parked /sync: see syncParked) fails with a network error. Dropped just after an answer, the
+   * client may get the answer and reuse or replace the connection: nothing in flight fails then.
+   */
+  dropConnections(how: "close" | "reset" = "close"): void {
+    for (const s of this.#sockets) {
+      if (how === "reset") s.resetAndDestroy();
+      else s.destroy();
+    }
     this.#sockets.clear();
+  }
+
+  /** Resolves when a /sync long-poll is parked waiting for news (at once if one is parked now). */
+  syncParked(): Promise<void> {
+    if (this.#waiters.size > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#parkWatchers.add(resolve));
   }
 
   /**
@@ -575,6 +591,8 @@ export class FakeHomeserver {
         }, timeout);
         this.#waiters.add(w);
         res.on("close", () => w.wake());
+        for (const parked of this.#parkWatchers) parked();
+        this.#parkWatchers.clear();
       });
       if (res.destroyed) return;
     }

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { AdapterStatus } from "../../src/core/adapter.ts";
 import { Backoff, type RetryOptions, sleep as realSleep, type Sleeper } from "../common/backoff.ts";
 import { Watchdog } from "../common/watchdog.ts";
-import { oneLine, retryAfter, transient } from "./errors.ts";
+import { matrixErrorLine, retryAfter, transient } from "./errors.ts";
 import { login, type Session } from "./login.ts";
 import type { MatrixAdapterOptions } from "./options.ts";
 import { SyncToken } from "./sync-token.ts";
@@ -77,7 +77,7 @@ export class MatrixConnection implements MatrixContext {
       timeoutMs: opts.watchdogMs ?? poll + 60_000,
       ...(opts.timers ? { timers: opts.timers } : {}),
       onSilent: (ms) => this.#reconnect(this.#gen, `no response from the homeserver for ${Math.round(ms / 1000)} s`),
-      onError: (err) => this.log.error({ err: oneLine(err) }, "watchdog reconnect failed"),
+      onError: (err) => this.log.error({ err: matrixErrorLine(err) }, "watchdog reconnect failed"),
     });
   }
 
@@ -109,7 +109,8 @@ export class MatrixConnection implements MatrixContext {
       retryAfterMs: retryAfter,
       sleep: this.#sleep,
       signal: this.#abort.signal,
-      onRetry: (err: unknown, wait: number) => this.log.warn({ err: oneLine(err), waitMs: wait }, `${this.platform}: retrying`),
+      onRetry: (err: unknown, wait: number) =>
+        this.log.warn({ err: matrixErrorLine(err), waitMs: wait }, `${this.platform}: retrying`),
     };
   }
 
@@ -144,7 +145,7 @@ export class MatrixConnection implements MatrixContext {
       });
     } catch (err) {
       this.#teardown();
-      throw new Error(`could not sync with ${this.#hs}: ${oneLine(err)}`);
+      throw new Error(`could not sync with ${this.#hs}: ${matrixErrorLine(err)}`);
     }
     this.#watchdog.start();
   }
@@ -201,7 +202,7 @@ export class MatrixConnection implements MatrixContext {
             this.#token.refused(resumeFrom, err);
             reject(err ?? new Error(`sync ${state.toLowerCase()}`));
           } else {
-            void this.#reconnect(gen, `sync failed: ${oneLine(err)}`, err);
+            void this.#reconnect(gen, `sync failed: ${matrixErrorLine(err)}`, err);
           }
         }
       });
@@ -266,7 +267,7 @@ export class MatrixConnection implements MatrixContext {
       await this.#connect();
       this.log.info({ resumedFrom: this.#token.since !== null }, `${this.platform}: reconnected`);
     } catch (e) {
-      await this.#reconnect(attempt, `connect failed: ${oneLine(e)}`, e);
+      await this.#reconnect(attempt, `connect failed: ${matrixErrorLine(e)}`, e);
     }
   }
 

@@ -1,13 +1,13 @@
 import "./sdk-logger.ts"; // before the SDK (see sdk-logger.ts)
 
 import { MatrixError } from "matrix-js-sdk";
+import { errorLine } from "../../src/core/one-line.ts";
 
-/** The message of an SDK/HTTP error in one line, without any token. */
-export function oneLine(err: unknown): string {
+/** An SDK/HTTP error in one line (errorLine with the Matrix errcode and status), without any token. */
+export function matrixErrorLine(err: unknown): string {
   if (err instanceof MatrixError)
     return `${err.errcode ?? "error"} ${err.httpStatus ?? ""}: ${err.data?.error ?? err.message}`.trim();
-  const msg = err instanceof Error ? err.message : String(err);
-  return (msg.split("\n")[0] ?? "").replace(/access_token=[^&\s]+/g, "access_token=***");
+  return errorLine(err).replace(/access_token=[^&\s]+/g, "access_token=***");
 }
 
 /** The wait a 429 asks for (retry_after_ms), if it asks for one. */

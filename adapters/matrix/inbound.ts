@@ -3,7 +3,7 @@ import type { Message } from "../../src/core/message.ts";
 import type { Store } from "../../src/store/store.ts";
 import { Dedupe } from "../common/dedupe.ts";
 import type { MatrixContext } from "./connection.ts";
-import { oneLine } from "./errors.ts";
+import { matrixErrorLine } from "./errors.ts";
 import { withoutMention } from "./mention.ts";
 
 type Relation = { rel_type?: string; event_id?: string };
@@ -51,7 +51,7 @@ export class Inbound {
       prefix: `dedupe:${ctx.platform}:`,
       ttlMs: 24 * 60 * 60 * 1000,
       now: o.now,
-      onStoreError: (err) => ctx.log.warn({ err: oneLine(err) }, "dedupe store failed; continuing in memory"),
+      onStoreError: (err) => ctx.log.warn({ err: matrixErrorLine(err) }, "dedupe store failed; continuing in memory"),
     });
   }
 

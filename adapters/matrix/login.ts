@@ -2,7 +2,8 @@ import "./sdk-logger.ts"; // before the SDK (see sdk-logger.ts)
 
 import { createClient, type MatrixClient, MatrixError } from "matrix-js-sdk";
 import { networkCause } from "../../src/core/network.ts";
-import { oneLine } from "./errors.ts";
+import { errorLine } from "../../src/core/one-line.ts";
+import { matrixErrorLine } from "./errors.ts";
 
 export interface Credentials {
   /** Client-server API base URL, without a trailing slash. */
@@ -45,7 +46,7 @@ export async function login(c: Credentials): Promise<Session> {
       token = res.access_token;
       deviceId = res.device_id;
     } catch (err) {
-      throw notReached(hs, err) ?? new Error(`password login as ${c.userId} at ${hs} failed: ${oneLine(err)}`);
+      throw notReached(hs, err) ?? new Error(`password login as ${c.userId} at ${hs} failed: ${matrixErrorLine(err)}`);
     }
   }
   let who: { user_id: string; device_id?: string };
@@ -54,11 +55,11 @@ export async function login(c: Credentials): Promise<Session> {
   } catch (err) {
     const notOk = notReached(hs, err);
     if (notOk) throw notOk;
-    if (!refused(err)) throw new Error(`${hs} could not check the bot's credentials: ${oneLine(err)}`);
+    if (!refused(err)) throw new Error(`${hs} could not check the bot's credentials: ${matrixErrorLine(err)}`);
     const why =
       httpStatus(err) === 401 || (err instanceof MatrixError && err.errcode === "M_UNKNOWN_TOKEN")
         ? "the access token was refused (M_UNKNOWN_TOKEN): make a new one for the bot account"
-        : oneLine(err);
+        : matrixErrorLine(err);
     throw new Error(`${hs} did not accept the bot's credentials: ${why}`);
   }
   if (c.userId && who.user_id !== c.userId) {
@@ -89,8 +90,7 @@ function httpStatus(err: unknown): number | undefined {
 /** "cannot reach <homeserver>: <cause>" when no HTTP answer came back at all (DNS, refused, timeout). */
 function notReached(hs: string, err: unknown): Error | null {
   if (err instanceof MatrixError || httpStatus(err) !== undefined) return null;
-  const msg = err instanceof Error ? err.message : String(err);
-  return new Error(`cannot reach ${hs}: ${msg.replace(/^fetch failed: /, "")}`);
+  return new Error(`cannot reach ${hs}: ${errorLine(err).replace(/^fetch failed: /, "")}`);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { type Adapter, type AdapterStatus, answering, type MessageHandler, type Posted } from "../../src/core/adapter.ts";
 import type { Reply } from "../../src/core/reply.ts";
 import { MatrixConnection } from "./connection.ts";
-import { oneLine } from "./errors.ts";
+import { matrixErrorLine } from "./errors.ts";
 import { Inbound, type Spoken } from "./inbound.ts";
 import type { MatrixAdapterOptions } from "./options.ts";
 import { Outbound } from "./outbound.ts";
@@ -119,7 +119,10 @@ export class MatrixAdapter implements Adapter {
    */
   async #answer(s: Spoken): Promise<"abandoned" | undefined> {
     const msg = await this.#inbound.toMessage(s).catch((err: unknown) => {
-      this.#log.error({ eventId: s.eventId, roomId: s.roomId, err: oneLine(err) }, `${this.platform}: could not read a message`);
+      this.#log.error(
+        { eventId: s.eventId, roomId: s.roomId, err: matrixErrorLine(err) },
+        `${this.platform}: could not read a message`,
+      );
       return null;
     });
     if (!msg) return;
@@ -136,7 +139,7 @@ export class MatrixAdapter implements Adapter {
     } catch (err) {
       await this.#inbound.unanswered(s.eventId);
       this.#metrics?.error(this.platform, "send");
-      this.#log.error({ eventId: s.eventId, roomId: s.roomId, err: oneLine(err) }, `${this.platform}: could not answer`);
+      this.#log.error({ eventId: s.eventId, roomId: s.roomId, err: matrixErrorLine(err) }, `${this.platform}: could not answer`);
     } finally {
       done();
     }

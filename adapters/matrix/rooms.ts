@@ -1,6 +1,6 @@
 import { retry } from "../common/backoff.ts";
 import type { MatrixContext } from "./connection.ts";
-import { oneLine } from "./errors.ts";
+import { matrixErrorLine } from "./errors.ts";
 
 /**
  * The rooms the bot is in: the configured ones joined at start (aliases resolved through the room
@@ -52,7 +52,7 @@ export class Rooms {
         this.#ctx.log.info({ room, roomId: id }, `${this.#ctx.platform}: joined`);
         this.#joined.add(id);
       } catch (err) {
-        this.#ctx.log.error({ room, err: oneLine(err) }, `${this.#ctx.platform}: could not join a configured room`);
+        this.#ctx.log.error({ room, err: matrixErrorLine(err) }, `${this.#ctx.platform}: could not join a configured room`);
       }
     }
   }
@@ -69,7 +69,7 @@ export class Rooms {
     const api = this.#ctx.api();
     retry(() => api.joinRoom(roomId), this.#ctx.retry(3))
       .then(() => log.info({ roomId, inviter }, `${platform}: joined on invitation`))
-      .catch((err: unknown) => log.warn({ roomId, err: oneLine(err) }, `${platform}: could not join on invitation`))
+      .catch((err: unknown) => log.warn({ roomId, err: matrixErrorLine(err) }, `${platform}: could not join on invitation`))
       .finally(() => this.#joining.delete(roomId));
   }
 }

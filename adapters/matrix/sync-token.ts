@@ -3,7 +3,7 @@ import "./sdk-logger.ts"; // before the SDK (see sdk-logger.ts)
 import { MatrixError } from "matrix-js-sdk";
 import type { Logger } from "pino";
 import type { Store } from "../../src/store/store.ts";
-import { oneLine } from "./errors.ts";
+import { matrixErrorLine } from "./errors.ts";
 
 /**
  * Where /sync stands, kept in the store as `<platform>:sync:<userId>` so a restart resumes there:
@@ -59,7 +59,9 @@ export class SyncToken {
         if (settled.some((r) => r.status === "fulfilled" && r.value === "abandoned")) this.#frozen = true;
         if (!this.#frozen) await this.#store.set(key, token);
       })
-      .catch((err: unknown) => this.#log.warn({ err: oneLine(err) }, `${this.#platform}: could not persist the sync token`));
+      .catch((err: unknown) =>
+        this.#log.warn({ err: matrixErrorLine(err) }, `${this.#platform}: could not persist the sync token`),
+      );
   }
 
   /**
@@ -72,7 +74,7 @@ export class SyncToken {
     const status = err.httpStatus ?? 0;
     if (status < 400 || status >= 500 || status === 429 || status === 401 || status === 403) return;
     this.#log.warn(
-      { err: oneLine(err) },
+      { err: matrixErrorLine(err) },
       `${this.#platform}: the homeserver refused the saved sync token; starting a fresh sync`,
     );
     this.#since = null;

@@ -1,7 +1,7 @@
 import { clearLine, createInterface, cursorTo, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { type Adapter, type AdapterStatus, answering, type MessageHandler, type Posted } from "../../src/core/adapter.ts";
-import { clip } from "../../src/core/args.ts";
+import { clip, errorLine } from "../../src/core/one-line.ts";
 import { renderPlain } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
 import { realTimers, type WatchdogTimers } from "../common/watchdog.ts";
@@ -118,7 +118,7 @@ export class ShellAdapter implements Adapter {
         local: true,
       },
       outlet,
-    ).catch((err: unknown) => ({ ok: false, blocks: [], error: String(err) }) as Reply);
+    ).catch((err: unknown) => ({ ok: false, blocks: [], error: errorLine(err) }) as Reply);
     if (timer !== null) this.#timers.clearTimeout(timer);
     this.#pending.delete(job.seq);
     const overtook = [...this.#pending.keys()].some((seq) => seq < job.seq);

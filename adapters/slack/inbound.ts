@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Message } from "../../src/core/message.ts";
 import type { Store } from "../../src/store/store.ts";
 import { Dedupe } from "../common/dedupe.ts";
+import { slackErrorLine } from "./log.ts";
 import { normaliseIncoming } from "./render.ts";
 
 /** The fields of a Slack `message` / `app_mention` event the bot reads. */
@@ -49,7 +50,7 @@ export class SlackInbound {
       prefix: "dedupe:slack:",
       ttlMs: 60 * 60 * 1000,
       now: o.now,
-      onStoreError: (err) => this.#log.warn({ err: String(err) }, "dedupe store failed; deduplicating in memory only"),
+      onStoreError: (err) => this.#log.warn({ err: slackErrorLine(err) }, "dedupe store failed; deduplicating in memory only"),
     });
   }
 

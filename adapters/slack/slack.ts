@@ -10,7 +10,7 @@ import type { Metrics } from "../../src/metrics.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { WatchdogTimers } from "../common/watchdog.ts";
 import { type DropReason, SlackInbound, type SlackMessageEvent } from "./inbound.ts";
-import { boltLogger, describe } from "./log.ts";
+import { boltLogger, slackErrorLine } from "./log.ts";
 import { SlackHttpReceiver } from "./receiver.ts";
 import { renderSlack } from "./render.ts";
 import { SlackSocket } from "./socket.ts";
@@ -167,7 +167,9 @@ export class SlackAdapter implements Adapter {
       await app.start();
     } catch (err) {
       this.#state = "failed";
-      throw new SlackStartError(`Slack ${config.mode === "socket" ? "Socket Mode" : "events"} did not start: ${describe(err)}`);
+      throw new SlackStartError(
+        `Slack ${config.mode === "socket" ? "Socket Mode" : "events"} did not start: ${slackErrorLine(err)}`,
+      );
     }
     if (config.mode === "http") {
       this.#connected = true;
@@ -200,7 +202,7 @@ export class SlackAdapter implements Adapter {
           `Slack refused the bot token (auth.test: ${code}); check adapters.slack.botToken (an xoxb-… token of an installed app)`,
         );
       throw new SlackStartError(
-        `could not reach Slack for auth.test at ${slackApiUrl ?? "https://slack.com/api/"}: ${describe(err)}`,
+        `could not reach Slack for auth.test at ${slackApiUrl ?? "https://slack.com/api/"}: ${slackErrorLine(err)}`,
       );
     }
   }
@@ -224,7 +226,7 @@ export class SlackAdapter implements Adapter {
         if (reply) await this.#post(msg.room, reply, msg.eventId); // a failure is logged and counted in #post
       } catch (err) {
         await this.#inbound.unanswered(msg.eventId);
-        this.#log.error({ err: describe(err), eventId: msg.eventId }, "slack could not answer");
+        this.#log.error({ err: slackErrorLine(err), eventId: msg.eventId }, "slack could not answer");
         return;
       }
       // Only now is the event handled: a process that died before this answers its redelivery.
@@ -246,7 +248,7 @@ export class SlackAdapter implements Adapter {
       const r = await client.chat.postMessage({ channel, ...rendered, unfurl_links: false, unfurl_media: false });
       return { room: r.channel ?? channel, id: r.ts ?? "", ...(rendered.thread_ts ? { thread: rendered.thread_ts } : {}) };
     } catch (err) {
-      this.#log.error({ err: describe(err), channel, eventId }, "slack chat.postMessage failed");
+      this.#log.error({ err: slackErrorLine(err), channel, eventId }, "slack chat.postMessage failed");
       this.#opts.metrics?.error("slack", "send");
       throw err;
     }
@@ -263,7 +265,7 @@ export class SlackAdapter implements Adapter {
       await this.#client().chat.update({ channel: posted.room, ts: posted.id, ...rendered });
       return posted;
     } catch (err) {
-      this.#log.error({ err: describe(err), channel: posted.room }, "slack chat.update failed");
+      this.#log.error({ err: slackErrorLine(err), channel: posted.room }, "slack chat.update failed");
       this.#opts.metrics?.error("slack", "send");
       throw err;
     }

@@ -3,7 +3,7 @@ import type { SocketModeReceiver } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Metrics } from "../../src/metrics.ts";
 import { Watchdog, type WatchdogTimers } from "../common/watchdog.ts";
-import { describe } from "./log.ts";
+import { slackErrorLine } from "./log.ts";
 
 type SocketModeClient = SocketModeReceiver["client"];
 
@@ -71,7 +71,7 @@ export class SlackSocket {
       timeoutMs: wd?.timeoutMs ?? 120_000,
       ...(wd?.timers ? { timers: wd.timers } : {}),
       onSilent: (ms) => this.#restart(`silent for ${Math.round(ms / 1000)} s`),
-      onError: (err) => this.#o.log.error({ err: describe(err) }, "slack watchdog reconnect failed"),
+      onError: (err) => this.#o.log.error({ err: slackErrorLine(err) }, "slack watchdog reconnect failed"),
     });
     this.#watchdog.start();
   }

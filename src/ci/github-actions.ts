@@ -1,5 +1,5 @@
 import type { Octokit } from "@octokit/rest";
-import { clip } from "../core/args.ts";
+import { clip } from "../core/one-line.ts";
 import { githubErrorLine, githubStatus } from "../github/client.ts";
 import {
   CiError,

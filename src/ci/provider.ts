@@ -4,6 +4,7 @@
  * talk only to this.
  */
 
+import { networkCause } from "../core/network.ts";
 import { timedFetch } from "../source-timing.ts";
 
 export type RunConclusion = "success" | "failure" | "cancelled" | "running" | "other";
@@ -225,7 +226,7 @@ export async function fetchLogTail(
     }
   } catch (err) {
     if (err instanceof CiError) throw err;
-    throw new CiError("unreachable", `could not download the ${opts.what}: ${networkWhy(err)}`);
+    throw new CiError("unreachable", `could not download the ${opts.what}: ${networkCause(err)}`);
   }
   return readLogResponse(res, maxBytes, opts.what);
 }
@@ -272,12 +273,6 @@ export async function readLogResponse(res: Response, maxBytes: number, what: str
     totalBytes: total,
     lineOffset: droppedLines,
   };
-}
-
-/** One short reason for a network failure, without URLs (which may carry signatures). */
-export function networkWhy(err: unknown): string {
-  const e = err as { cause?: { code?: string; message?: string }; message?: string };
-  return e?.cause?.code ?? e?.cause?.message?.split("\n")[0] ?? e?.message?.split("\n")[0] ?? "network error";
 }
 
 export function formatBytes(n: number): string {

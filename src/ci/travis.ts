@@ -1,4 +1,5 @@
-import { clip } from "../core/args.ts";
+import { networkCause } from "../core/network.ts";
+import { clip } from "../core/one-line.ts";
 import { timedFetch } from "../source-timing.ts";
 import {
   CiError,
@@ -7,7 +8,6 @@ import {
   type CiRun,
   fetchLogTail,
   type JobLog,
-  networkWhy,
   type PullInfo,
   type RunConclusion,
 } from "./provider.ts";
@@ -204,7 +204,7 @@ export class TravisProvider implements CiProvider {
     try {
       res = await this.#fetch(`${this.#api}${path}`, { method, headers: this.#headers() });
     } catch (err) {
-      throw new CiError("unreachable", `Travis CI is unreachable (${networkWhy(err)}) while reading ${what}`);
+      throw new CiError("unreachable", `Travis CI is unreachable (${networkCause(err)}) while reading ${what}`);
     }
     if (res.status === 404) {
       await res.body?.cancel();

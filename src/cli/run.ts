@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import type { ShellAdapter } from "../../adapters/shell/shell.ts";
 import { configPath, loadConfig } from "../config/load.ts";
 import type { Adapter } from "../core/adapter.ts";
+import { errorLine } from "../core/one-line.ts";
 import { HttpServer } from "../http/server.ts";
 import { countingHandler, metrics } from "../metrics.ts";
 import { registerWebhook } from "../notify/webhook.ts";
@@ -83,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       await a.start(handler);
     } catch (err) {
       // One clear line (a bad token, an unreachable server), no stack; the others are stopped again.
-      const why = app.redact((err as Error)?.message?.split("\n")[0] ?? String(err));
+      const why = app.redact(errorLine(err));
       process.stderr.write(`binderbot: ${a.platform} could not start: ${why}\n`);
       metrics.error(a.platform, "start");
       await stop(`${a.platform} failed to start`);

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { type App, type AppOptions, createApp } from "../app.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { redactor } from "../config/secrets.ts";
+import { errorLine } from "../core/one-line.ts";
 import { StartError } from "./usage-error.ts";
 
 /** createApp, with a store that cannot be opened said in one line naming the data directory. */
@@ -12,7 +13,7 @@ export async function startApp(loaded: LoadedConfig, opts: AppOptions = {}): Pro
     const { config } = loaded;
     const e = err as NodeJS.ErrnoException;
     if (typeof e?.code !== "string") throw err; // not the file system or the store: a bug, with its stack
-    const why = redactor(loaded.secrets)(`${e?.message ?? String(err)}`.split("\n")[0] ?? "");
+    const why = redactor(loaded.secrets)(errorLine(err));
     if (config.store === "sqlite")
       throw new StartError(`cannot write the data directory ${resolve(config.dataDir)} (dataDir): ${why}`);
     throw new StartError(`cannot open the store: ${why}`);
@@ -27,6 +28,6 @@ export function listenProblem(host: string, port: number, err: unknown): string 
       ? "the port is in use by another process (EADDRINUSE); stop it or set http.port to a free port"
       : e?.code === "EACCES"
         ? "permission denied (EACCES): ports below 1024 need privileges; set http.port to 1024 or above"
-        : `${e?.message ?? String(err)}`.split("\n")[0];
+        : errorLine(err);
   return `cannot listen on ${host}:${port} (http.port): ${why}`;
 }

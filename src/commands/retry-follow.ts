@@ -1,12 +1,13 @@
 import type { CiRun } from "../ci/provider.ts";
 import type { CommandContext } from "../core/command.ts";
+import { errorLine } from "../core/one-line.ts";
 import { type Block, link, ok, para, type Reply } from "../core/reply.ts";
 import { awaitNewAttempt } from "../retry/follow.ts";
 import type { LedgerEntry } from "../retry/ledger.ts";
 import type { Services } from "../services.ts";
 import { ledger } from "./retry.ts";
 import { diagnoser } from "./why.ts";
-import { oneLine, runData, runLabel, textLabel, verdictReply } from "./why-reply.ts";
+import { runData, runLabel, textLabel, verdictReply } from "./why-reply.ts";
 
 type Ctx = CommandContext<Services>;
 
@@ -29,11 +30,11 @@ export async function followUp(ctx: Ctx, run: CiRun, entry: LedgerEntry, signal:
       delay: ctx.services.delay,
       now: ctx.services.now,
       signal,
-      onError: (err) => ctx.log.warn({ err: String(err), runId: run.id }, "retry follow: could not read the run"),
+      onError: (err) => ctx.log.warn({ err: errorLine(err), runId: run.id }, "retry follow: could not read the run"),
     });
   } catch (err) {
     if (signal.aborted) return;
-    const why = oneLine(String((err as Error)?.message ?? err), 200);
+    const why = errorLine(err, 200);
     await settle("not-followed", why);
     await ctx.send(ok([para("I lost track of the re-run of ", runLabel(run), `: ${why}. See `, link(run.url), ".")]));
     return;
@@ -95,7 +96,7 @@ async function failedAgain(
       });
     }
   } catch (err) {
-    ctx.log.warn({ err: String(err), runId: run.id }, "retry follow: could not diagnose the new attempt");
+    ctx.log.warn({ err: errorLine(err), runId: run.id }, "retry follow: could not diagnose the new attempt");
   }
   const v = verdict?.data as { verdict?: string; signature?: string | null; text?: string | null } | undefined;
   await settle("failure", v?.verdict ? `why: ${v.verdict}${v.signature ? ` (${v.signature})` : ""}` : null);

@@ -3,13 +3,14 @@ import { CiError, type CiRun } from "../ci/provider.ts";
 import { parseTarget, resolveTarget, type Target } from "../ci/target.ts";
 import type { CommandContext, CommandSpec } from "../core/command.ts";
 import { userRef } from "../core/message.ts";
+import { clip, errorLine } from "../core/one-line.ts";
 import { code, fail, link, list, ok, para, type Reply, strong } from "../core/reply.ts";
 import { Confirmations } from "../retry/confirm.ts";
 import { type LedgerEntry, RetryLedger } from "../retry/ledger.ts";
 import type { Services } from "../services.ts";
 import { followUp } from "./retry-follow.ts";
 import { diagnoser } from "./why.ts";
-import { oneLine, runLabel, textLabel } from "./why-reply.ts";
+import { runLabel, textLabel } from "./why-reply.ts";
 
 /**
  * `!binder retry`: re-runs the failed jobs of a deploy run, for the roles allowed to (operators by
@@ -79,7 +80,7 @@ export const retry: CommandSpec<Services> = {
     try {
       return await retryTarget(ctx, target, flags.all === true ? "all" : "failed", flags.force === true);
     } catch (err) {
-      if (err instanceof CiError) return fail(oneLine(err.message), [], { error: err.kind });
+      if (err instanceof CiError) return fail(errorLine(err, 300), [], { error: err.kind });
       throw err;
     }
   },
@@ -112,7 +113,7 @@ async function retryTarget(ctx: Ctx, target: Target, scope: Scope, force: boolea
   const sig = top?.verdict.signature ?? null;
   const seen = { verdict, signature: sig?.id ?? null };
   if (verdict === "legitimate") {
-    const decisive = top?.verdict.text ? oneLine(top.verdict.text, 200) : null;
+    const decisive = top?.verdict.text ? clip(top.verdict.text, 200) : null;
     const because = [
       runLabel(run),
       " failed for a legitimate reason",
@@ -225,10 +226,8 @@ export async function start(ctx: Ctx, run: CiRun, scope: Scope, seen: Seen, forc
     if (scope === "all") await ci.rerunAll(run);
     else await ci.rerunFailed(run);
   } catch (err) {
-    const why = err instanceof CiError ? err.message : String((err as Error)?.message ?? err);
-    await ledger(ctx).settle(entry.id, "error", oneLine(why, 200), ctx.services.now());
-    if (err instanceof CiError)
-      return fail(oneLine(err.message), [], { ...runData(run, scope), retried: false, error: err.kind });
+    await ledger(ctx).settle(entry.id, "error", errorLine(err, 200), ctx.services.now());
+    if (err instanceof CiError) return fail(errorLine(err, 300), [], { ...runData(run, scope), retried: false, error: err.kind });
     throw err;
   }
   const following = ctx.lasting;
@@ -281,7 +280,7 @@ async function ledgerReply(ctx: Ctx): Promise<Reply> {
           e.forced ? ", forced" : "",
           " → ",
           strong(e.outcome),
-          e.detail ? `: ${oneLine(e.detail, 160)}` : "",
+          e.detail ? `: ${clip(e.detail, 160)}` : "",
         ]),
       ),
     ],

@@ -2,6 +2,7 @@ import { PUBLISH_DELAY, type ShaAnswer } from "../charts/answer/types.ts";
 import { ShaError } from "../charts/errors.ts";
 import { formatAge } from "../charts/index/chart-index.ts";
 import type { CommandSpec } from "../core/command.ts";
+import { errorLine } from "../core/one-line.ts";
 import { parseRef, SHA_PATTERN, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";
 import type { Services } from "../services.ts";
@@ -73,7 +74,7 @@ export const sha: CommandSpec<Services> = {
         });
       }
       ctx.log.error({ err: e }, "sha failed");
-      return fail(`Could not work out the chart: ${(e as Error).message.split("\n")[0]}`, [], { chart, error: "internal" });
+      return fail(`Could not work out the chart: ${errorLine(e)}`, [], { chart, error: "internal" });
     }
 
     let waiter: string | null = null;

@@ -1,6 +1,6 @@
 import { effectiveVerdict, type JobDiagnosis } from "../ci/diagnose-run.ts";
 import { type CiError, type CiKind, type CiRun, formatBytes, type PullInfo } from "../ci/provider.ts";
-import { clip } from "../core/args.ts";
+import { clip, errorLine } from "../core/one-line.ts";
 import {
   type Block,
   code,
@@ -108,7 +108,7 @@ export function verdictReply(a: VerdictAnswer): Reply {
   blocks.push(para(...head));
 
   const lineNo = top.line ?? top.lineInTail;
-  const lineText = v.text ? oneLine(v.text, 300) : null;
+  const lineText = v.text ? clip(v.text, 300) : null;
   const entries: Array<[string, Inline | Inline[]]> = [];
   if (lineText !== null && lineNo !== null) {
     const where = top.line !== null ? `line ${lineNo}` : `line ${lineNo} of the last ${formatBytes(top.log.bytes)}`;
@@ -124,7 +124,7 @@ export function verdictReply(a: VerdictAnswer): Reply {
     nextStep = [
       strong(`the ${ordinal(streak)} run in a row that failed with ${sig?.id}`),
       ": this is no longer a one-off, so do not just re-run. Investigate what keeps failing",
-      v.advice ? ` (${oneLine(v.advice, 300)})` : "",
+      v.advice ? ` (${clip(v.advice, 300)})` : "",
       ".",
     ];
   } else if (kind === "spurious") {
@@ -133,14 +133,14 @@ export function verdictReply(a: VerdictAnswer): Reply {
       link(run.url, "run page"),
       ")",
       ...(a.retryCommand ? [" or say ", code(a.retryCommand)] : []),
-      v.advice ? `. ${oneLine(v.advice, 300)}` : ".",
+      v.advice ? `. ${clip(v.advice, 300)}` : ".",
     ];
   } else if (kind === "legitimate") {
-    nextStep = [v.advice ? oneLine(v.advice, 400) : "fix the cause; re-running will fail the same way."];
+    nextStep = [v.advice ? clip(v.advice, 400) : "fix the cause; re-running will fail the same way."];
   } else {
     nextStep = [
       "I could not classify this failure; read the lines before the failure below",
-      v.advice ? ` (${oneLine(v.advice, 200)})` : "",
+      v.advice ? ` (${clip(v.advice, 200)})` : "",
       ".",
     ];
   }
@@ -155,7 +155,7 @@ export function verdictReply(a: VerdictAnswer): Reply {
       codeBlock(
         v.context
           .slice(-12)
-          .map((l) => oneLine(l, 200))
+          .map((l) => clip(l, 200))
           .join("\n"),
       ),
     );
@@ -183,7 +183,7 @@ export function verdictReply(a: VerdictAnswer): Reply {
   if (errors.length > 0)
     blocks.push(
       para(
-        `(${errors.length} more failed job log${errors.length === 1 ? "" : "s"} could not be read: ${oneLine(errors[0]?.message ?? "")})`,
+        `(${errors.length} more failed job log${errors.length === 1 ? "" : "s"} could not be read: ${errorLine(errors[0], 300)})`,
       ),
     );
 
@@ -242,11 +242,6 @@ function ordinal(n: number): string {
   const s = ["th", "st", "nd", "rd"];
   const v = n % 100;
   return `${n}${s[(v - 20) % 10] ?? s[v] ?? s[0]}`;
-}
-
-/** Whitespace collapsed to single spaces, at most n characters (for error messages and log lines in chat). */
-export function oneLine(s: string, n = 300): string {
-  return clip(s.trim(), n);
 }
 
 function joinInline(items: Inline[][]): Inline[] {

@@ -1,8 +1,8 @@
 import type { RunDiagnoser } from "../ci/diagnose-run.ts";
 import { type HistoryEntry, tally } from "../ci/history.ts";
 import { CiError, type CiProvider } from "../ci/provider.ts";
+import { errorLine } from "../core/one-line.ts";
 import { type Block, code, list, ok, para, type Reply, strong } from "../core/reply.ts";
-import { oneLine } from "./why-reply.ts";
 
 export interface StatsSources {
   ci: CiProvider;
@@ -41,7 +41,7 @@ export async function statsReply(s: StatsSources, last: number): Promise<Reply> 
   } catch (err) {
     if (!(err instanceof CiError)) throw err;
     entries = (await s.diagnoser.recorded()).filter((e) => e.branch === s.branch).slice(-last);
-    note = `${oneLine(err.message)}; these are the ${entries.length} runs I diagnosed before`;
+    note = `${errorLine(err, 300)}; these are the ${entries.length} runs I diagnosed before`;
   }
   const t = tally(entries);
   const where = s.ci.kind === "travis" ? s.branch : `${s.workflow} on ${s.branch}`;

@@ -3,6 +3,7 @@ import { VerdictHistory } from "../ci/history.ts";
 import { CiError, type CiRun } from "../ci/provider.ts";
 import { parseTarget, resolveTarget, type Target } from "../ci/target.ts";
 import type { CommandContext, CommandSpec } from "../core/command.ts";
+import { errorLine } from "../core/one-line.ts";
 import { fail, type Reply } from "../core/reply.ts";
 import type { Services } from "../services.ts";
 import { chartCheck } from "./why-chart.ts";
@@ -11,7 +12,6 @@ import {
   noFailedJobReply,
   noFailedRunReply,
   notFailedReply,
-  oneLine,
   prNoFailureReply,
   prNoRunsReply,
   runData,
@@ -85,7 +85,7 @@ export const why: CommandSpec<Services> = {
       if ("error" in target) return fail(`${target.error}.`);
       return await whyTarget(ctx, target);
     } catch (err) {
-      if (err instanceof CiError) return fail(oneLine(err.message), [], { error: err.kind });
+      if (err instanceof CiError) return fail(errorLine(err, 300), [], { error: err.kind });
       throw err;
     }
   },

@@ -1,11 +1,11 @@
 import { CiError } from "../ci/provider.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { userRef } from "../core/message.ts";
+import { errorLine } from "../core/one-line.ts";
 import { fail } from "../core/reply.ts";
 import { Confirmations } from "../retry/confirm.ts";
 import type { Services } from "../services.ts";
 import { guard, start } from "./retry.ts";
-import { oneLine } from "./why-reply.ts";
 
 /** `!binder yes`: confirms a forced retry asked for by the same person in the same room, within the window. */
 export const yes: CommandSpec<Services> = {
@@ -29,7 +29,7 @@ export const yes: CommandSpec<Services> = {
       if (blocked) return fail(`Not retrying: ${blocked}.`, [], { runId: run.id, retried: false });
       return await start(ctx, run, pending.scope, { verdict: pending.verdict, signature: pending.signature }, true);
     } catch (err) {
-      if (err instanceof CiError) return fail(oneLine(err.message), [], { error: err.kind });
+      if (err instanceof CiError) return fail(errorLine(err, 300), [], { error: err.kind });
       throw err;
     }
   },

@@ -1,5 +1,6 @@
 import type { CommandSpec } from "./command.ts";
 import { type Message, userRef } from "./message.ts";
+import { errorLine } from "./one-line.ts";
 
 /** Grants one role to chat users linked to GitHub logins that belong to an org (or one of its teams). */
 export interface GithubGrant {
@@ -58,8 +59,7 @@ export class AccessPolicy {
       try {
         if (await gh.isMember(login)) roles.push(gh.role);
       } catch (err) {
-        const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-        return { roles, problem: `I could not check GitHub membership of ${login} in ${gh.describe}: ${why}` };
+        return { roles, problem: `I could not check GitHub membership of ${login} in ${gh.describe}: ${errorLine(err)}` };
       }
     }
     return { roles };

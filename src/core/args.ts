@@ -1,4 +1,5 @@
 import type { ArgSpec, ArgValue, CommandSpec, FlagValue, Invocation } from "./command.ts";
+import { clip } from "./one-line.ts";
 import { parseRef } from "./ref.ts";
 
 export type BindResult = { ok: true; invocation: Invocation } | { ok: false; error: string };
@@ -109,9 +110,4 @@ function plainly(a: ArgSpec | undefined, raw: string): boolean {
 function splitOnce(s: string, sep: string): [string, string | undefined] {
   const i = s.indexOf(sep);
   return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
-}
-
-export function clip(s: string, n = 40): string {
-  const one = s.replace(/\s+/g, " ");
-  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }

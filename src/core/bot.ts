@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
 import type { AccessPolicy } from "./access.ts";
 import type { Outlet, Posted } from "./adapter.ts";
-import { bind, clip } from "./args.ts";
+import { bind } from "./args.ts";
 import type { CommandSpec, FlagValue } from "./command.ts";
 import { FloodControl, type FloodOptions } from "./flood.ts";
 import { type Message, userRef } from "./message.ts";
+import { clip, errorLine } from "./one-line.ts";
 import { Parser } from "./parse.ts";
 import type { Registry } from "./registry.ts";
 import { type Block, code, fail, type Inline, ok, para, type Reply } from "./reply.ts";
@@ -125,8 +126,7 @@ export class Bot<S> {
       );
     } catch (err) {
       log.error({ err, command: spec.name }, "command failed");
-      const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-      return fail(`'${spec.name}' failed: ${clip(why ?? "unknown error", 300)}`);
+      return fail(`'${spec.name}' failed: ${errorLine(err, 300)}`);
     }
   }
 

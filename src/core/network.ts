@@ -1,3 +1,5 @@
+import { firstLine } from "./one-line.ts";
+
 /** Network failures in one line: the cause Node puts at the bottom of a `fetch failed`, never a stack. */
 
 interface Causing {
@@ -9,7 +11,9 @@ interface Causing {
 
 /**
  * The real cause of a failed request, from the error's cause chain: "getaddrinfo ENOTFOUND host",
- * "connect ECONNREFUSED 127.0.0.1:1", "timed out"; the last message found otherwise.
+ * "connect ECONNREFUSED 127.0.0.1:1", "UND_ERR_SOCKET: other side closed" (the code put first when
+ * the message does not name it), "timed out"; the last message found otherwise. No URL (which may
+ * carry a signature) unless an error's own message has one.
  */
 export function networkCause(err: unknown): string {
   const seen = new Set<unknown>();
@@ -18,9 +22,12 @@ export function networkCause(err: unknown): string {
   while (c && typeof c === "object" && !seen.has(c)) {
     seen.add(c);
     const x = c as Causing;
-    if (typeof x.code === "string") return typeof x.message === "string" && x.message ? x.message.split("\n")[0]! : x.code;
+    if (typeof x.code === "string") {
+      const m = typeof x.message === "string" ? firstLine(x.message) : "";
+      return !m ? x.code : m.includes(x.code) ? m : `${x.code}: ${m}`;
+    }
     if (x.name === "TimeoutError" || x.name === "AbortError") return "timed out";
-    if (typeof x.message === "string" && x.message) text = x.message.split("\n")[0]!;
+    if (typeof x.message === "string" && x.message) text = firstLine(x.message);
     c = x.cause;
   }
   return text || "network error";

@@ -2,6 +2,7 @@
 
 import type { ShaAnswer } from "../charts/answer/types.ts";
 import { formatAge } from "../charts/index/chart-index.ts";
+import { errorLine } from "../core/one-line.ts";
 import type { Services } from "../services.ts";
 import { type ChartStatus, chartStatus } from "./chart-status.ts";
 import { lastCheckKey, type SiteCheck } from "./check.ts";
@@ -19,7 +20,6 @@ export interface StepState {
 }
 
 const short = (sha: string) => sha.slice(0, 8);
-const errorLine = (e: unknown) => ((e as Error)?.message ?? String(e)).split("\n")[0] ?? "";
 
 /**
  * What the steps of one checklist look at, each asked at most once however many steps need it

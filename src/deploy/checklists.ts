@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
 import { z } from "zod";
 import { formatPath } from "../config/load.ts";
+import { errorLine } from "../core/one-line.ts";
 
 export const DEFAULT_CHECKLISTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../config/checklists.yaml");
 
@@ -64,7 +65,7 @@ export async function loadChecklists(file: string): Promise<Checklists> {
   try {
     doc = yaml.load(text);
   } catch (e) {
-    throw new ChecklistsError(`${file} is not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    throw new ChecklistsError(`${file} is not valid YAML (${errorLine(e)})`);
   }
   const r = fileSchema.safeParse(doc ?? {});
   if (!r.success) {

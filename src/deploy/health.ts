@@ -1,6 +1,7 @@
 /** A BinderHub site's `/health`: `{ ok, checks: [{ service, ok, … }] }` (binderhub/health.py). */
 
 import type { SiteConfig } from "../config/schema.ts";
+import { networkCause } from "../core/network.ts";
 import { timedFetch } from "../source-timing.ts";
 
 export interface HealthCheck {
@@ -30,18 +31,6 @@ export function failingChecks(h: SiteHealth): HealthCheck[] {
 /** `https://mybinder.org/` + `health` → `https://mybinder.org/health`, whatever the trailing slash. */
 export function siteUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
-}
-
-/** A fetch failure as one line: the cause's code rather than Node's "fetch failed". */
-export function fetchErrorLine(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  if (e.name === "TimeoutError" || e.name === "AbortError") return "timed out";
-  const cause = (e as { cause?: unknown }).cause;
-  if (e.message === "fetch failed" && cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
-  }
-  return e.message;
 }
 
 function readChecks(raw: unknown): HealthCheck[] {
@@ -81,7 +70,7 @@ export async function siteHealth(
     out.checks = readChecks(b.checks);
     return out;
   } catch (e) {
-    out.error = fetchErrorLine(e);
+    out.error = networkCause(e);
     return out;
   }
 }

@@ -4,8 +4,9 @@
  * run waiting → fetching → building → pushing → built → launching → ready, or end in `failed`.
  */
 
+import { networkCause } from "../core/network.ts";
 import { timedFetch } from "../source-timing.ts";
-import { fetchErrorLine, siteUrl } from "./health.ts";
+import { siteUrl } from "./health.ts";
 
 export interface LaunchEvent {
   phase: string;
@@ -162,7 +163,7 @@ export async function testLaunch(
       result.error = `not ready after ${Math.round(opts.timeoutMs / 1000)} s`;
     } else {
       result.outcome = "error";
-      result.error = fetchErrorLine(e);
+      result.error = networkCause(e);
     }
   }
   await Promise.allSettled(pending);

@@ -6,6 +6,7 @@
 
 import { isDeepStrictEqual } from "node:util";
 import yaml from "js-yaml";
+import { errorLine } from "../core/one-line.ts";
 
 export interface PinLocation {
   /** 0-based line index of the `version:` line. */
@@ -25,7 +26,7 @@ function load(text: string): unknown {
   try {
     return yaml.load(text);
   } catch (e) {
-    throw new PinEditError(`the chart file is not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    throw new PinEditError(`the chart file is not valid YAML (${errorLine(e)})`);
   }
 }
 

@@ -3,6 +3,7 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
 import { networkCause, unreachable } from "../core/network.ts";
+import { errorLine, firstLine } from "../core/one-line.ts";
 import { timedFetch } from "../source-timing.ts";
 
 export type { Octokit } from "@octokit/rest";
@@ -133,8 +134,7 @@ function inMinutes(ms: number): string {
 function apiMessage(e: ErrorLike): string {
   const data = e.response?.data;
   const m = data && typeof data === "object" && "message" in data ? String((data as { message: unknown }).message) : "";
-  return m
-    .split("\n")[0]!
+  return firstLine(m)
     .replace(/\s*\(?https?:\/\/\S+\)?\.?$/, "")
     .trim();
 }
@@ -156,7 +156,7 @@ export function githubErrorLine(err: unknown, what?: string, now: () => Date = (
       const cause = networkCause(e);
       return cause === "timed out" ? GITHUB_SLOW : `GitHub unreachable (${cause})`;
     }
-    return `GitHub request failed (${typeof e.message === "string" ? e.message.split("\n")[0] : "unknown error"})`;
+    return `GitHub request failed (${errorLine(e)})`;
   }
   const h = e.response?.headers ?? {};
   const msg = apiMessage(e);

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { errorLine } from "../core/one-line.ts";
 import type { Reply } from "../core/reply.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Store } from "../store/store.ts";
@@ -180,7 +181,7 @@ export class Outbox {
     try {
       await this.#send(entry.target, entry.reply);
     } catch (e) {
-      await this.#failed(entry, (e as Error).message ?? String(e));
+      await this.#failed(entry, errorLine(e));
       return;
     }
     // Acknowledged: mark it sent before removing it, so no replica or restart sends it again.

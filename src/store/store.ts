@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Keyv from "keyv";
+import { errorLine } from "../core/one-line.ts";
 
 /**
  * The bot's state (waiters, verdict history, sync tokens, caches) behind a small interface of its
@@ -118,7 +119,7 @@ export class KeyvStore implements Store {
       return result;
     } catch (err) {
       this.#fail(err);
-      throw new StoreUnavailableError(`the ${this.kind} store ${this.#where} failed: ${oneLine(err)}`);
+      throw new StoreUnavailableError(`the ${this.kind} store ${this.#where} failed: ${errorLine(err)}`);
     } finally {
       clearTimeout(timer);
     }
@@ -126,7 +127,7 @@ export class KeyvStore implements Store {
 
   #fail(err: unknown): void {
     if (this.#down) return;
-    this.#down = { since: Date.now(), error: oneLine(err) };
+    this.#down = { since: Date.now(), error: errorLine(err) };
     this.health.emit("down", err);
     // Asked again now and then, so readiness recovers by itself even when nobody talks to the bot.
     this.#probe = setInterval(() => void this.#call(() => this.keyv.get("health:probe")).catch(() => {}), this.#probeMs);
@@ -307,7 +308,7 @@ export async function openStore(spec: string, dataDir: string): Promise<Store> {
     } catch (err) {
       await store.close().catch(() => {});
       throw new StoreOpenError(
-        `cannot connect to the Redis store ${where}: ${oneLine(err)}. Start Redis there, or fix \`store:\` in the config.`,
+        `cannot connect to the Redis store ${where}: ${errorLine(err)}. Start Redis there, or fix \`store:\` in the config.`,
       );
     }
     return store;
@@ -333,7 +334,7 @@ function writableDir(dir: string): void {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === "EEXIST" ? "it is a file, not a directory" : oneLine(err);
+    const why = (err as NodeJS.ErrnoException).code === "EEXIST" ? "it is a file, not a directory" : errorLine(err);
     throw new StoreOpenError(
       `cannot write the data directory ${dir} (dataDir): ${why}. Point \`dataDir\` at a directory the bot can write to.`,
     );
@@ -341,13 +342,8 @@ function writableDir(dir: string): void {
 }
 
 function sqliteReason(err: unknown): string {
-  const text = oneLine(err);
+  const text = errorLine(err);
   if (/NOTADB|not a database|malformed/i.test(text)) return "the file is not a sqlite database or is damaged";
   if (/READONLY|EACCES|permission/i.test(text)) return "the file is not writable";
   return text;
-}
-
-function oneLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return (msg || "unknown error").split("\n")[0] as string;
 }

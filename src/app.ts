@@ -10,7 +10,7 @@ import { AccessPolicy, accessProblems } from "./core/access.ts";
 import { Bot } from "./core/bot.ts";
 import type { CommandSpec } from "./core/command.ts";
 import { Registry } from "./core/registry.ts";
-import { createOctokit, type Octokit } from "./github/client.ts";
+import { githubClient, type Octokit } from "./github/client.ts";
 import { githubMembership } from "./github/membership.ts";
 import { createLogger } from "./log.ts";
 import { metrics } from "./metrics.ts";
@@ -70,11 +70,9 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   let octokit: Octokit | undefined;
   const shutdown = new AbortController();
   const github = () => {
-    octokit ??= createOctokit({
-      apiUrl: config.github.apiUrl,
+    octokit ??= githubClient(config.github, {
       log,
       signal: shutdown.signal,
-      ...(config.github.token ? { token: config.github.token } : {}),
       ...(opts.waits?.githubRetryBaseMs !== undefined ? { retryBaseMs: opts.waits.githubRetryBaseMs } : {}),
     });
     return octokit;

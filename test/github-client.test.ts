@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createOctokit, githubErrorLine, isNotModified, type Octokit } from "../src/github/client.ts";
+import { createOctokit, githubClient, githubErrorLine, isNotModified, type Octokit } from "../src/github/client.ts";
 import { silentLogger } from "../src/log.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 
@@ -254,7 +254,8 @@ describe("createOctokit against the fake GitHub", () => {
     expect((await authed.pulls.get({ ...REPO, pull_number: 5 })).data.number).toBe(5);
     gh.rateLimitNext("primary", { resetInS: 0 });
     await authed.pulls.get({ ...REPO, pull_number: 5 });
-    const wrong = createOctokit({ apiUrl: gh.url, token: "ghp_wrong", log, retryBaseMs: 1 });
+    // The config's github: section makes the same client (the bot's one path to an Octokit).
+    const wrong = githubClient({ apiUrl: `${gh.url}/`, token: "ghp_wrong" }, { log, retryBaseMs: 1 });
     const err = await wrong.pulls.get({ ...REPO, pull_number: 5 }).catch((e: unknown) => e);
     expect(githubErrorLine(err)).toBe("GitHub: authentication failed (401); check github.token");
     expect(lines.join("")).toContain("rate limit"); // the rate-limit warning was logged…

@@ -2,6 +2,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
+import type { Config } from "../config/schema.ts";
 import { networkCause, unreachable } from "../core/network.ts";
 import { errorLine, firstLine } from "../core/one-line.ts";
 import { timedFetch } from "../source-timing.ts";
@@ -96,6 +97,11 @@ export function createOctokit(opts: OctokitOptions): Octokit {
       },
     },
   }) as unknown as Octokit;
+}
+
+/** createOctokit for the config's `github:` section (API URL, token): every Octokit of the bot is made here. */
+export function githubClient(github: Config["github"], opts: Omit<OctokitOptions, "apiUrl" | "token">): Octokit {
+  return createOctokit({ ...opts, apiUrl: github.apiUrl, ...(github.token ? { token: github.token } : {}) });
 }
 
 interface ErrorLike {

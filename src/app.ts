@@ -130,7 +130,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
  * The access policy of a config; a policy that names an unknown role or command, or a display name
  * where an immutable id belongs, is a config error at start.
  */
-export function accessPolicy(config: Config, github: () => Octokit, file: string, registry: Registry<Services>): AccessPolicy {
+function accessPolicy(config: Config, github: () => Octokit, file: string, registry: Registry<Services>): AccessPolicy {
   const names = registry.all().map((s) => s.name);
   const problems = accessProblems(config.access, names);
   if (problems.length) throw new ConfigError(file, problems);

@@ -132,10 +132,6 @@ export class Metrics {
     this.sourceLatency.observe({ source: name }, seconds);
   }
 
-  setOutboxSize(n: number): void {
-    this.outboxSize.set(n);
-  }
-
   error(platform: string, kind: string): void {
     this.errors.inc({ platform, kind });
   }
@@ -153,12 +149,7 @@ export const metrics = new Metrics();
 // this module is loaded (by `run`), they land on the process-wide metrics.
 setSourceTimingSink(metrics);
 
-export { observeSource, timedFetch, timeSource } from "./source-timing.ts";
-
-/** Sets the notification outbox size gauge on the process-wide metrics. */
-export function setOutboxSize(n: number): void {
-  metrics.setOutboxSize(n);
-}
+export { timeSource } from "./source-timing.ts";
 
 /** Wraps the bot's handler so every message, reply and crash is counted; behaviour is unchanged. */
 export function countingHandler(handler: MessageHandler, m: Metrics = metrics): MessageHandler {

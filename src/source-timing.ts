@@ -15,11 +15,6 @@ export function setSourceTimingSink(s: SourceTimingSink | null): void {
   sink = s;
 }
 
-/** Records how long a call to a live source took (seconds), on the installed sink. */
-export function observeSource(name: string, seconds: number): void {
-  sink?.observeSource(name, seconds);
-}
-
 /** Times `fn` as a call to source `name` (recorded whether it resolves or rejects). */
 export async function timeSource<T>(name: string, fn: () => Promise<T>, m?: SourceTimingSink): Promise<T> {
   const started = performance.now();
@@ -27,8 +22,7 @@ export async function timeSource<T>(name: string, fn: () => Promise<T>, m?: Sour
     return await fn();
   } finally {
     const seconds = (performance.now() - started) / 1000;
-    if (m) m.observeSource(name, seconds);
-    else observeSource(name, seconds);
+    (m ?? sink)?.observeSource(name, seconds);
   }
 }
 

@@ -66,7 +66,7 @@ describe("HttpServer", () => {
       throw new Error("bad");
     }, m);
     await expect(crash({ platform: "matrix", room: "!r", userId: "@a:b", text: "x", eventId: "3" })).rejects.toThrow("bad");
-    m.setOutboxSize(3);
+    m.outboxSize.set(3);
     await timeSource("github", async () => 1, m);
     await expect(timeSource("git", async () => Promise.reject(new Error("no")), m)).rejects.toThrow("no");
 

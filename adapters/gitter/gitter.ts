@@ -7,7 +7,7 @@ import { MatrixAdapter, type MatrixAdapterOptions, type MatrixDeps, matrixOption
  * `https://gitter.ems.host`. So the Gitter adapter is the Matrix adapter with this profile.
  */
 export const GITTER_HOMESERVER = "https://gitter.ems.host";
-export const GITTER_SERVER_NAME = "gitter.im";
+const GITTER_SERVER_NAME = "gitter.im";
 
 export type GitterConfig = NonNullable<Config["adapters"]["gitter"]>;
 
@@ -32,7 +32,7 @@ export function gitterRoomAlias(room: string): string {
 }
 
 /** Adapter options from the `adapters.gitter` config section: Matrix, with the Gitter profile. */
-export function gitterOptions(cfg: GitterConfig, deps: MatrixDeps): MatrixAdapterOptions {
+function gitterOptions(cfg: GitterConfig, deps: MatrixDeps): MatrixAdapterOptions {
   const homeserver = cfg.homeserver ?? GITTER_HOMESERVER;
   return {
     ...matrixOptions({ ...cfg, homeserver, rooms: cfg.rooms.map(gitterRoomAlias) }, deps),

@@ -13,7 +13,7 @@ import { Outbound } from "./outbound.ts";
 import { Rooms } from "./rooms.ts";
 import { sdkSinks } from "./sdk-logger.ts";
 
-export { type MatrixAdapterOptions, type MatrixConfig, type MatrixDeps, matrixOptions } from "./options.ts";
+export { type MatrixAdapterOptions, type MatrixDeps, matrixOptions } from "./options.ts";
 
 /**
  * Matrix through matrix-js-sdk's sync loop, as the Adapter port. The parts: connection.ts owns the

@@ -24,7 +24,7 @@ export function withoutMention(content: Record<string, unknown>, me: string): st
  * with indexOf, never a backtracking regex: a body of thousands of unclosed `<a …matrix.to/#/@bot`
  * costs the same as reading it once.
  */
-export function pillText(html: string, targets: readonly string[]): string | undefined {
+function pillText(html: string, targets: readonly string[]): string | undefined {
   const hrefs = targets.filter(Boolean).map((t) => `matrix.to/#/${t}`);
   let at = 0;
   for (;;) {

@@ -1,5 +1,4 @@
 import type { Logger } from "pino";
-import type { Config } from "../../src/config/schema.ts";
 import type { Metrics } from "../../src/metrics.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { BackoffOptions, Sleeper } from "../common/backoff.ts";
@@ -43,8 +42,6 @@ export interface MatrixAdapterOptions {
   /** Counts reconnects and send failures (binderbot_errors_total). */
   metrics?: Metrics;
 }
-
-export type MatrixConfig = NonNullable<Config["adapters"]["matrix"]>;
 
 /** What `run` gives a Matrix-based adapter besides its config section. */
 export interface MatrixDeps {

@@ -30,7 +30,7 @@ function linkTarget(url: string): string {
   return escapeMrkdwn(url).replace(/\|/g, "%7C");
 }
 
-export function mrkdwnInline(parts: Inline[]): string {
+function mrkdwnInline(parts: Inline[]): string {
   return parts
     .map((p) => {
       if (typeof p === "string") return escapeMrkdwn(p);
@@ -48,7 +48,7 @@ function codeFence(text: string): string {
   return `\`\`\`\n${escapeMrkdwn(text.replace(/```/g, "``\u200b`"))}\n\`\`\``;
 }
 
-export function mrkdwnBlock(b: Block): string {
+function mrkdwnBlock(b: Block): string {
   switch (b.type) {
     case "paragraph":
       return mrkdwnInline(b.content);
@@ -62,7 +62,7 @@ export function mrkdwnBlock(b: Block): string {
 }
 
 /** The whole reply as one mrkdwn string: the `text` of chat.postMessage (notification + fallback). */
-export function renderMrkdwn(reply: Reply): string {
+function renderMrkdwn(reply: Reply): string {
   const text = reply.blocks.map(mrkdwnBlock).join("\n\n");
   return clip(text || (reply.error ? escapeMrkdwn(reply.error) : ""), TEXT_MAX);
 }

@@ -15,8 +15,6 @@ import { SlackHttpReceiver } from "./receiver.ts";
 import { renderSlack } from "./render.ts";
 import { SlackSocket } from "./socket.ts";
 
-export { boltLogger } from "./log.ts";
-
 export type SlackConfig = z.infer<typeof slackSchema>;
 
 /** A start failure with one clear line for the operator (no stack trace, no secret). */

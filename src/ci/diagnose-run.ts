@@ -33,7 +33,7 @@ export function effectiveVerdict(v: Verdict): FailureKind {
 }
 
 /** The history entry of a run: a success, or the verdict of its most decisive failed job (null: none read). */
-export function entryFor(run: CiRun, r: JobDiagnosis | null, at: Date): HistoryEntry {
+function entryFor(run: CiRun, r: JobDiagnosis | null, at: Date): HistoryEntry {
   const v = r ? effectiveVerdict(r.verdict) : "unknown";
   return {
     runId: run.id,

@@ -310,5 +310,3 @@ function conclusion(status: string | null, c: string | null): RunConclusion {
 function newestFirst(a: CiRun, b: CiRun): number {
   return b.createdAt.localeCompare(a.createdAt) || Number(b.id) - Number(a.id);
 }
-
-export { RUN_URL as GITHUB_RUN_URL };

@@ -4,8 +4,7 @@ import { GitHubActionsProvider, githubFile, githubPull } from "./github-actions.
 import type { CiProvider } from "./provider.ts";
 import { TravisProvider } from "./travis.ts";
 
-export type { CiJob, CiProvider, CiRun, JobLog, PullInfo } from "./provider.ts";
-export { CiError } from "./provider.ts";
+export type { CiProvider } from "./provider.ts";
 
 /** The provider `deploy.ci` names; the Octokit is made only when first needed. */
 export function createCiProvider(config: Config, octokit: () => Octokit, opts: { fetchImpl?: typeof fetch } = {}): CiProvider {

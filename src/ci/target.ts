@@ -20,7 +20,7 @@ export function parseTarget(raw: string | undefined, deployRepo: string): Target
 }
 
 /** The job a job URL names (GitHub Actions `/actions/runs/<run>/job/<id>`, Travis `/jobs/<id>`), else null. */
-export function jobIdFromUrl(ref: string): string | null {
+function jobIdFromUrl(ref: string): string | null {
   return (
     /\/actions\/runs\/\d+\/job\/(\d+)/i.exec(ref)?.[1] ??
     /travis-ci\.(?:org|com)\/(?:github\/)?[\w.-]+\/[\w.-]+\/jobs\/(\d+)/i.exec(ref)?.[1] ??

@@ -267,5 +267,3 @@ function webBase(api: string): string {
 function slug(repo: string): string {
   return encodeURIComponent(repo);
 }
-
-export { TRAVIS_URL };

@@ -2,7 +2,7 @@ import { ASK_USAGE, CHECK_CONFIG_USAGE, DIAGNOSE_USAGE, DOCS_COMMANDS_USAGE, RUN
 import { StartError, UsageError } from "./usage-error.ts";
 import { version } from "./version.ts";
 
-export const USAGE = `binderbot: chat-ops for chartpress-built Helm charts
+const USAGE = `binderbot: chat-ops for chartpress-built Helm charts
 
 usage:
   binderbot run [--config FILE]             start the configured chat adapters (the terminal when none)

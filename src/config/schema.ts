@@ -20,7 +20,7 @@ const userRefList = z.array(userRef);
 const roleList = z.array(z.string().min(1));
 const roomRefList = z.array(z.string().regex(/^[a-z][a-z0-9-]*:\S+$/, "expected platform:roomId, e.g. slack:C0123ABC"));
 
-export const chartSchema = z.strictObject({
+const chartSchema = z.strictObject({
   /** Chart name as it appears in the chart index and in the deploy repo's dependencies. */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected a chart name: lower-case letters, digits, '-'"),
   /** GitHub repository that builds the chart (for PRs). */
@@ -59,7 +59,7 @@ export const slackSchema = z.strictObject({
   apiUrl: httpUrl.optional(),
 });
 
-export const matrixSchema = z
+const matrixSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     /** Client-server API base URL of the bot account's homeserver. */
@@ -81,7 +81,7 @@ export const matrixSchema = z
     path: ["accessToken"],
   });
 
-export const gitterSchema = z.strictObject({
+const gitterSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Gitter is Matrix: its client-server API is served from gitter.ems.host (not gitter.im). */
   homeserver: httpUrl.default("https://gitter.ems.host"),
@@ -108,7 +108,7 @@ export const gitterSchema = z.strictObject({
 });
 
 /** A BinderHub site the deploy reaches (`status`, `check`, checklists). */
-export const siteSchema = z.strictObject({
+const siteSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "expected a site name: lower-case letters, digits, '-'"),
   /** The BinderHub's base URL (its /health and /build/… live under it). */
   url: httpUrl,
@@ -130,7 +130,7 @@ const duration = z.union([
 
 export const notifyTopics = ["charts", "deploys", "behind"] as const;
 
-export const notifySchema = z.strictObject({
+const notifySchema = z.strictObject({
   /** "<platform>:<room>" → what it is told unasked; `!binder watch|unwatch` change it at run time. */
   rooms: z
     .record(

@@ -34,7 +34,7 @@ function urlPasswords(s: string): string[] {
  * string (a log line). A secret inside a larger base64 text (an HTTP Basic header of user:password)
  * is not recognisable and is not covered.
  */
-export function secretForms(secret: string): string[] {
+function secretForms(secret: string): string[] {
   const b64 = Buffer.from(secret, "utf8");
   const forms = [
     secret,

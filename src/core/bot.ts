@@ -180,7 +180,7 @@ const NO_OUTLET: Outlet = {
   update: (posted: Posted) => Promise.reject(new Error(`cannot edit ${posted.id}: this conversation has no outlet`)),
 };
 
-export function usage<S>(spec: CommandSpec<S>, prefix: string): Block[] {
+function usage<S>(spec: CommandSpec<S>, prefix: string): Block[] {
   return [para("Usage: ", code(synopsis(spec, prefix)), " (more: ", code(`${prefix} help ${spec.name}`), ")")];
 }
 

@@ -13,7 +13,7 @@ export const MAX_TEXT = 4000;
  * spaces), as one plain space, trimmed. Intent patterns are matched against this, so they can be
  * written with single spaces and no `\s*` runs that backtrack.
  */
-export function normaliseSpaces(text: string): string {
+function normaliseSpaces(text: string): string {
   return text.replace(/[\s\u200b]+/g, " ").trim();
 }
 

@@ -38,7 +38,7 @@ export function renderMarkdown(reply: Reply): string {
 }
 
 /** Backticks that cannot be closed early by the content. */
-export function mdCode(text: string): string {
+function mdCode(text: string): string {
   const runs = text.match(/`+/g) ?? [];
   const fence = "`".repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
   const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";

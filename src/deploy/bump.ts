@@ -37,7 +37,7 @@ export interface BumpResult {
 
 export class BumpError extends Error {}
 
-export const bumpBranch = (chart: string) => `binderbot/bump-${chart}`;
+const bumpBranch = (chart: string) => `binderbot/bump-${chart}`;
 
 type Deps = Pick<Services, "config" | "charts" | "github">;
 
@@ -131,7 +131,7 @@ async function resetBranch(gh: Octokit, target: { owner: string; repo: string },
 }
 
 /** The PR description: what changes, the upstream PRs it brings, the compare view. */
-export function prBody(r: BumpResult, chartRepo: string, requestedBy: string): string {
+function prBody(r: BumpResult, chartRepo: string, requestedBy: string): string {
   const lines = [`Bumps \`${r.chart}\` in \`${r.file}\` from \`${r.from}\` to \`${r.to}\`.`, ""];
   if (r.prs === null) lines.push(`Upstream PRs: unknown (${r.prsError ?? "?"}).`);
   else if (r.prs.length === 0) lines.push("No upstream PRs between the two chart commits.");

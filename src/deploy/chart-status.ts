@@ -27,7 +27,7 @@ export interface ChartStatus {
 type Deps = Pick<Services, "charts" | "config" | "github">;
 
 /** What the deploy repository pins for `chart` on its default branch. */
-export async function readPinned(s: Deps, chart: string): Promise<{ version: string | null; error: string | null }> {
+async function readPinned(s: Deps, chart: string): Promise<{ version: string | null; error: string | null }> {
   const d = s.config.deploy;
   try {
     const f = await readDeployFile(s.github, d.github, d.chartFile, d.branch);
@@ -40,7 +40,7 @@ export async function readPinned(s: Deps, chart: string): Promise<{ version: str
 }
 
 /** The newest published version of a chart, or the reason there is none to give. */
-export async function newestPublished(s: Deps, chart: string): Promise<{ entry: IndexEntry | null; error: string | null }> {
+async function newestPublished(s: Deps, chart: string): Promise<{ entry: IndexEntry | null; error: string | null }> {
   try {
     const snap = await s.charts.index(chart).get();
     const entry = snap.versions(chart)[0] ?? null;
@@ -54,11 +54,7 @@ export async function newestPublished(s: Deps, chart: string): Promise<{ entry: 
  * The default-branch commit CI built a chart version from, through the sha engine: the commit the
  * version names, and for a commit of a PR branch the merge that brought it in (null with the reason).
  */
-export async function versionCommit(
-  s: Deps,
-  chart: string,
-  version: string,
-): Promise<{ sha: string | null; error: string | null }> {
+async function versionCommit(s: Deps, chart: string, version: string): Promise<{ sha: string | null; error: string | null }> {
   try {
     const x = await s.charts.explainVersion(chart, version);
     if (!x.sha) return { sha: null, error: x.message };

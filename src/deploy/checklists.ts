@@ -10,16 +10,7 @@ import { errorLine } from "../core/one-line.ts";
 
 export const DEFAULT_CHECKLISTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../config/checklists.yaml");
 
-export const CHECKS = [
-  "upstream-merged",
-  "chart-published",
-  "pin-bumped",
-  "deploy-green",
-  "site-healthy",
-  "test-launch",
-] as const;
-export type CheckKind = (typeof CHECKS)[number];
-
+const CHECKS = ["upstream-merged", "chart-published", "pin-bumped", "deploy-green", "site-healthy", "test-launch"] as const;
 const stepSchema = z
   .strictObject({
     text: z.string().min(1),

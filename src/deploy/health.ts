@@ -24,7 +24,7 @@ export interface SiteHealth {
 }
 
 /** The failing checks that count (soft ones are left out). */
-export function failingChecks(h: SiteHealth): HealthCheck[] {
+function failingChecks(h: SiteHealth): HealthCheck[] {
   return h.checks.filter((c) => !c.ok && !c.ignored);
 }
 

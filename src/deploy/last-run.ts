@@ -22,7 +22,7 @@ export interface LastRun {
 }
 
 /** The diagnoser `why` uses, over the services' CI and store. */
-export function runDiagnoser(s: Pick<Services, "ci" | "store" | "config" | "now" | "log">): RunDiagnoser {
+function runDiagnoser(s: Pick<Services, "ci" | "store" | "config" | "now" | "log">): RunDiagnoser {
   const d = s.config.deploy;
   return new RunDiagnoser({
     ci: s.ci,

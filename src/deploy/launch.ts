@@ -47,7 +47,7 @@ export interface LaunchOptions {
 const KEEP_MESSAGES = 6;
 
 /** The build path of a GitHub repository at a ref: `build/gh/<owner>/<repo>/<ref>`. */
-export function buildPath(repo: string, ref: string): string {
+function buildPath(repo: string, ref: string): string {
   const [owner, name] = repo.split("/") as [string, string];
   return `build/gh/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/${encodeURIComponent(ref)}`;
 }

@@ -14,7 +14,7 @@ import { type Category, type CiSystem, type LinePattern, loadSignatures, type Si
 import type { Verdict } from "./verdict.ts";
 
 /** Lines of the failing step kept before the marker (and of the log's tail when there is no marker). */
-export const WINDOW = 5000;
+const WINDOW = 5000;
 /** Lines shown as context of an "unknown" verdict. */
 const CONTEXT_LINES = 12;
 const MAX_DEFER_DEPTH = 4;
@@ -80,7 +80,7 @@ function firstMatch(sigs: Signature[], line: Line): Hit | null {
   return null;
 }
 
-export class Diagnoser {
+class Diagnoser {
   private n = 0;
   private system: CiSystem | null = null;
   /** Ring of the last WINDOW normalised lines (before the marker). */

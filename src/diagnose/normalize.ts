@@ -28,7 +28,7 @@ const blank = (segment: string) => clean(segment).trim() === "";
  * each at most `max` characters. With `partial` (a line still being read) the segment after the last
  * "\r" is kept even when empty, so that what follows is appended to the right segment.
  */
-export function cutLine(raw: string, max = MAX_LINE_CHARS, partial = false): string {
+function cutLine(raw: string, max = MAX_LINE_CHARS, partial = false): string {
   if (!raw.includes("\r")) return raw.length > max ? raw.slice(0, max) : raw;
   const parts = raw.split("\r");
   const lastIndex = parts.length - 1;

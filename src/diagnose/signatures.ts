@@ -10,7 +10,7 @@ import yaml from "js-yaml";
 import { z } from "zod";
 import { formatIssue, formatPath } from "../config/load.ts";
 
-export const DEFAULT_SIGNATURES = resolve(dirname(fileURLToPath(import.meta.url)), "../../config/signatures.yaml");
+const DEFAULT_SIGNATURES = resolve(dirname(fileURLToPath(import.meta.url)), "../../config/signatures.yaml");
 
 export type Category = "spurious" | "legitimate" | "noise";
 export type CiSystem = "gha" | "travis";

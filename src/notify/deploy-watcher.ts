@@ -67,7 +67,7 @@ const ADVICE: Record<"spurious" | "legitimate" | "unknown", string> = {
 };
 
 /** "jupyterhub/mybinder.org-deploy run #412 succeeded" / "… failed in deploy-staging: spurious — …". */
-export function deployReply(r: LastRun, repo: string): Reply {
+function deployReply(r: LastRun, repo: string): Reply {
   const run = r.run;
   const name: Inline = link(run.url, `${repo} deploy run ${run.number ? `#${run.number}` : run.id}`);
   const data = { notification: "deploy", runId: run.id, url: run.url, conclusion: run.conclusion, verdict: r.verdict };

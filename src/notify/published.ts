@@ -53,7 +53,7 @@ export async function describePublished(
 }
 
 /** The PR title from a merge commit's message ("Merge pull request #N from …\n\nTitle") or a squash subject ("Title (#N)"). */
-export function titleFrom(message: string, pr: number): string | null {
+function titleFrom(message: string, pr: number): string | null {
   const lines = message.split("\n").map((l) => l.trim());
   const subject = lines[0] ?? "";
   if (/^Merge pull request #\d+/.test(subject)) return lines.slice(1).find((l) => l !== "") ?? null;

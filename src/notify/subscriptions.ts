@@ -64,12 +64,12 @@ export class Subscriptions {
   }
 }
 
-export function roomRef(platform: string, room: string): string {
+function roomRef(platform: string, room: string): string {
   return `${platform}:${room}`;
 }
 
 /** "slack:C0123" → {platform: "slack", room: "C0123"}; a Matrix room id keeps its own colons. */
-export function parseRoomRef(ref: string): Target {
+function parseRoomRef(ref: string): Target {
   const i = ref.indexOf(":");
   return { platform: ref.slice(0, i), room: ref.slice(i + 1) };
 }

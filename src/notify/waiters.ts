@@ -26,7 +26,7 @@ export interface Waiter {
   expiresAt: string;
 }
 
-export const WAITER_PREFIX = "waiter:";
+const WAITER_PREFIX = "waiter:";
 
 /**
  * Registers "tell this room when <version> is published": one store entry per version and room,

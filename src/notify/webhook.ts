@@ -6,7 +6,7 @@ import type { Metrics } from "../metrics.ts";
 import type { Store } from "../store/store.ts";
 import type { Notifier } from "./notifier.ts";
 
-export const WEBHOOK_PATH = "/github/webhook";
+const WEBHOOK_PATH = "/github/webhook";
 /** How long a delivery id is remembered (GitHub redelivers within days at most when asked to). */
 const DELIVERY_TTL_MS = 3 * 86_400_000;
 
@@ -19,7 +19,7 @@ export interface WebhookOptions {
 }
 
 /** `owner/repo` of a GitHub Pages URL (https://jupyterhub.github.io/helm-chart/index.yaml → jupyterhub/helm-chart). */
-export function pagesRepo(url: string): string | null {
+function pagesRepo(url: string): string | null {
   const m = /^https?:\/\/([\w-]+)\.github\.io\/([\w.-]+)\//i.exec(url);
   return m ? `${m[1]}/${m[2]}`.toLowerCase() : null;
 }

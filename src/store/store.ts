@@ -49,7 +49,7 @@ export class StoreOpenError extends Error {
 }
 
 /** A store call the backend did not answer (Redis down): said in chat as one line. */
-export class StoreUnavailableError extends Error {
+class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
 
@@ -64,7 +64,7 @@ export interface KeyvStoreOptions {
 
 const NAMESPACE = "binderbot";
 
-export class KeyvStore implements Store {
+class KeyvStore implements Store {
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly health = new EventEmitter();
   readonly #where: string;

@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 
 /** Linear cost makes the 4× input about 4× as slow; quadratic about 16×. The margin is generous. */
-export const LINEAR_LIMIT = 10;
+const LINEAR_LIMIT = 10;
 
 /**
  * The CPU time (user + system, in ms) this process spends on `reps` calls: unlike wall time it does
@@ -23,7 +23,7 @@ function timeOf(fn: (input: string) => unknown, input: string, reps: number): nu
  * threshold. A first trial far beyond any linear cost ends the measurement early (a quadratic shape
  * must not make the suite slow).
  */
-export function growth(fn: (input: string) => unknown, small: string, big: string, trials = 7): number {
+function growth(fn: (input: string) => unknown, small: string, big: string, trials = 7): number {
   fn(small);
   fn(big);
   const once = Math.max(timeOf(fn, small, 1), 0.001);

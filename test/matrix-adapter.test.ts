@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualTimers } from "../adapters/common/watchdog.ts";
 import { MatrixAdapter, type MatrixAdapterOptions } from "../adapters/matrix/matrix.ts";
 import { escapeHtml, renderHtml } from "../adapters/matrix/render.ts";
 import type { App } from "../src/app.ts";
@@ -9,6 +8,7 @@ import { Metrics } from "../src/metrics.ts";
 import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
 import { testApp } from "./helpers/app.ts";
 import { freePort } from "./helpers/net.ts";
+import { ManualTimers } from "./helpers/timers.ts";
 
 const BOT = "@binderbot:fake.local";
 const ALICE = "@alice:fake.local";

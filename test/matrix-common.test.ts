@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Backoff, retry } from "../adapters/common/backoff.ts";
-import { ManualTimers, Watchdog } from "../adapters/common/watchdog.ts";
+import { Watchdog } from "../adapters/common/watchdog.ts";
+import { ManualTimers } from "./helpers/timers.ts";
 
 describe("Backoff", () => {
   it("grows exponentially up to the cap, without jitter", () => {

@@ -1,9 +1,9 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { ManualTimers } from "../adapters/common/watchdog.ts";
 import { ShellAdapter } from "../adapters/shell/shell.ts";
 import type { Reply } from "../src/core/reply.ts";
 import { testApp } from "./helpers/app.ts";
+import { ManualTimers } from "./helpers/timers.ts";
 
 describe("shell adapter", () => {
   it("answers each line in order, as direct messages, and ends with its input", async () => {

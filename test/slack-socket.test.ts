@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualTimers } from "../adapters/common/watchdog.ts";
 import { renderSlack } from "../adapters/slack/render.ts";
 import { SlackAdapter, type SlackAdapterOptions, SlackStartError } from "../adapters/slack/slack.ts";
 import type { App } from "../src/app.ts";
@@ -9,6 +8,7 @@ import { silentLogger } from "../src/log.ts";
 import { countingHandler, Metrics } from "../src/metrics.ts";
 import { FakeSlack } from "./fakes/slack.ts";
 import { testApp } from "./helpers/app.ts";
+import { ManualTimers } from "./helpers/timers.ts";
 
 let fake: FakeSlack;
 let app: App;

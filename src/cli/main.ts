@@ -24,7 +24,7 @@ export interface SubcommandEntry {
   /**
    * Runs it. Import the subcommand's module here, on demand (`await import("./x.ts")`), never at the
    * top of this file: what one subcommand needs (Bolt, matrix-js-sdk, prom-client, …) is not loaded
-   * for another (test/cli-lazy.test.ts checks it).
+   * for another (test/cli-startup.test.ts checks it).
    */
   run: Subcommand;
 }

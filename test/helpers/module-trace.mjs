@@ -1,4 +1,4 @@
-// Preloaded with `node --import` by test/cli-lazy.test.ts: records which modules a process loads into
+// Preloaded with `node --import` by test/cli-startup.test.ts: records which modules a process loads into
 // the file named by BINDERBOT_MODULE_TRACE, one per line. ES modules through a resolve hook; CommonJS
 // ones (Bolt, express and prom-client are CommonJS) from the require cache at exit.
 import { appendFileSync, writeFileSync } from "node:fs";

@@ -9,20 +9,12 @@
  *  - memory: the same "tail" file read whole with readFileSync + diagnose(text), for comparison.
  */
 import { spawnSync } from "node:child_process";
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diagnose, diagnoseStream, loadSignatures } from "../src/diagnose/index.ts";
+import { corpusBlock, DEPLOY_STEP, EARLY_FAILURE, LAST_DIAGNOSTIC } from "./log-corpus.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SIZE = 50 * 1024 * 1024;
@@ -40,36 +32,14 @@ async function write(file: string, head: string[], body: () => string, tail: str
   await new Promise<void>((r) => out.end(() => r()));
 }
 
-function corpusLines(): string[] {
-  const shared = resolve(root, "../shared/data/ci-logs");
-  const dir = existsSync(shared) ? shared : resolve(root, "test/fixtures/logs");
-  return readdirSync(dir)
-    .filter((f) => f.startsWith("gha-") && f.endsWith(".log"))
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n"))
-    .filter((l) => l.trim() !== "" && !l.includes("##[error]") && !l.includes("##[group]Run"));
-}
-
 async function makeFiles(dir: string): Promise<{ tail: string; early: string; junk: string }> {
-  const lines = corpusLines();
-  const block = `${lines.join("\n")}\n`;
-  const step = "2026-03-20T09:00:00.0000000Z ##[group]Run python ./deploy.py staging";
+  const block = corpusBlock();
   const files = { tail: join(dir, "tail.log"), early: join(dir, "early.log"), junk: join(dir, "junk.log") };
-  await write(files.tail, [], () => `${block}${step}\n`, [
+  await write(files.tail, [], () => `${block}${DEPLOY_STEP}\n`, [
     "2026-03-20T09:10:00.0000000Z Error: UPGRADE FAILED: context deadline exceeded",
     "2026-03-20T09:10:00.0000000Z ##[error]Process completed with exit code 1.",
   ]);
-  await write(
-    files.early,
-    [
-      step,
-      '2026-03-20T09:10:00.0000000Z error: deployment "hub" exceeded its progress deadline',
-      "2026-03-20T09:10:00.0000000Z ##[error]Process completed with exit code 1.",
-    ],
-    () => block,
-    [
-      '2026-03-20T09:10:00.0000000Z 8m Warning Failed pod/hub Failed to pull image "quay.io/jupyterhub/k8s-hub:4.2.0": manifest unknown',
-    ],
-  );
+  await write(files.early, EARLY_FAILURE, () => block, [LAST_DIAGNOSTIC]);
   let seed = 7;
   const junk = Buffer.alloc(1 << 20);
   for (let i = 0; i < junk.length; i++) {

@@ -4,32 +4,13 @@
  * over the targets still missing) with the former line-by-line path, in one process, on the same text,
  * alternating the two. Run: npx tsx bench/diagnose-slow-path.ts [MiB, default 20]
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { diagnose, loadSignatures } from "../src/diagnose/index.ts";
+import { corpusBlock, EARLY_FAILURE, LAST_DIAGNOSTIC } from "./log-corpus.ts";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const mib = Number(process.argv[2] ?? 20);
 
-function corpusLines(): string[] {
-  const shared = resolve(root, "../shared/data/ci-logs");
-  const dir = existsSync(shared) ? shared : resolve(root, "test/fixtures/logs");
-  return readdirSync(dir)
-    .filter((f) => f.startsWith("gha-") && f.endsWith(".log"))
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n"))
-    .filter((l) => l.trim() !== "" && !l.includes("##[error]") && !l.includes("##[group]Run"));
-}
-
-const block = `${corpusLines().join("\n")}\n`;
-const head = [
-  "2026-03-20T09:00:00.0000000Z ##[group]Run python ./deploy.py staging",
-  '2026-03-20T09:10:00.0000000Z error: deployment "hub" exceeded its progress deadline',
-  "2026-03-20T09:10:00.0000000Z ##[error]Process completed with exit code 1.\n",
-].join("\n");
-const last =
-  '2026-03-20T09:10:00.0000000Z 8m Warning Failed pod/hub Failed to pull image "quay.io/jupyterhub/k8s-hub:4.2.0": manifest unknown\n';
-const text = `${head}${block.repeat(Math.ceil((mib * 2 ** 20) / block.length))}${last}`;
+const block = corpusBlock();
+const text = `${EARLY_FAILURE.map((l) => `${l}\n`).join("")}${block.repeat(Math.ceil((mib * 2 ** 20) / block.length))}${LAST_DIAGNOSTIC}\n`;
 const sigs = loadSignatures();
 
 const runs: Record<"old" | "new", number[]> = { old: [], new: [] };

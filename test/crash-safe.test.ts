@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
 import { FakeSlack } from "./fakes/slack.ts";
-import { chartBotYaml } from "./helpers/app.ts";
+import { chartBotYaml, slackAdaptersYaml } from "./helpers/app.ts";
 import { type BotProcess, runBot } from "./helpers/bot-process.ts";
 
 // No question is lost across a crash or a shutdown: the real `binderbot run` process on the sqlite
@@ -169,13 +169,7 @@ describe("Slack: no question lost", () => {
   });
   afterEach(() => fake.stop());
 
-  const slackYaml = () =>
-    baseYaml(`adapters:
-  slack:
-    botToken: "\${SLACK_BOT_TOKEN}"
-    appToken: "\${SLACK_APP_TOKEN}"
-    apiUrl: ${fake.apiUrl}
-`);
+  const slackYaml = () => baseYaml(slackAdaptersYaml(fake.apiUrl));
 
   it("kill -9 between the claim and the reply, then Slack's redelivery to the restarted bot: answered exactly once", async () => {
     const env = { SLACK_BOT_TOKEN: fake.botToken, SLACK_APP_TOKEN: fake.appToken };

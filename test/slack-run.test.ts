@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeSlack } from "./fakes/slack.ts";
-import { MINIMAL_YAML } from "./helpers/app.ts";
+import { MINIMAL_YAML, slackRunYaml } from "./helpers/app.ts";
 import { type BotProcess, runBot } from "./helpers/bot-process.ts";
 import { freePort } from "./helpers/net.ts";
 
@@ -27,15 +27,7 @@ function startBot(yaml: string, env: Record<string, string>): BotProcess {
   return bot;
 }
 
-const slackYaml = (port: number) => `${MINIMAL_YAML}
-log: { level: info, format: json }
-http: { port: ${port}, host: 127.0.0.1 }
-adapters:
-  slack:
-    botToken: "\${SLACK_BOT_TOKEN}"
-    appToken: "\${SLACK_APP_TOKEN}"
-    apiUrl: ${fake.apiUrl}
-`;
+const slackYaml = (port: number) => slackRunYaml(MINIMAL_YAML, port, fake.apiUrl);
 
 describe("binderbot run with Slack (a real process against the fake Slack)", () => {
   it("a bad bot token: exits 1 with one clear line, no stack trace, no token", async () => {

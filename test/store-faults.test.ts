@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, StoreOpenError } from "../src/store/store.ts";
 import { FakeSlack } from "./fakes/slack.ts";
-import { MINIMAL_YAML } from "./helpers/app.ts";
+import { MINIMAL_YAML, slackRunYaml } from "./helpers/app.ts";
 import { type BotProcess, runBot } from "./helpers/bot-process.ts";
 import { runCli } from "./helpers/cli.ts";
 import { freePort } from "./helpers/net.ts";
@@ -85,15 +85,11 @@ describe.skipIf(!haveRedis())("Redis killed and restarted mid-conversation (a re
     const redisPort = await freePort();
     redis = await startRedis(redisPort);
     const port = await freePort();
-    const yaml = `${MINIMAL_YAML.replace("store: memory", `store: "redis://127.0.0.1:${redisPort}"`)}
-log: { level: info, format: json }
-http: { port: ${port}, host: 127.0.0.1 }
-adapters:
-  slack:
-    botToken: "\${SLACK_BOT_TOKEN}"
-    appToken: "\${SLACK_APP_TOKEN}"
-    apiUrl: ${fake.apiUrl}
-`;
+    const yaml = slackRunYaml(
+      MINIMAL_YAML.replace("store: memory", `store: "redis://127.0.0.1:${redisPort}"`),
+      port,
+      fake.apiUrl,
+    );
     const bot = runBot(dir, yaml, { SLACK_BOT_TOKEN: fake.botToken, SLACK_APP_TOKEN: fake.appToken });
     bots.push(bot);
     await bot.logged((l) => l.includes("adapter started"));

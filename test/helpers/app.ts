@@ -37,6 +37,24 @@ export function chartBotYaml(
 /** The smallest valid config; tests add what they need as YAML. */
 export const MINIMAL_YAML = chartBotYaml();
 
+/** The `adapters:` section for Slack at `apiUrl` (a fake), its tokens from SLACK_BOT_TOKEN and SLACK_APP_TOKEN. */
+export function slackAdaptersYaml(apiUrl: string): string {
+  return `adapters:
+  slack:
+    botToken: "\${SLACK_BOT_TOKEN}"
+    appToken: "\${SLACK_APP_TOKEN}"
+    apiUrl: ${apiUrl}
+`;
+}
+
+/** A `binderbot run` config on Slack: `base`, then JSON logs at info, the HTTP server on 127.0.0.1:`port`. */
+export function slackRunYaml(base: string, port: number, apiUrl: string): string {
+  return `${base}
+log: { level: info, format: json }
+http: { port: ${port}, host: 127.0.0.1 }
+${slackAdaptersYaml(apiUrl)}`;
+}
+
 /** An App on the memory store with a silent logger and a controllable clock. */
 export async function testApp(
   yaml = MINIMAL_YAML,

@@ -1,6 +1,7 @@
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
+import Bottleneck from "bottleneck/light.js";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import { networkCause, unreachable } from "../core/network.ts";
@@ -15,7 +16,10 @@ export interface OctokitOptions {
   /** Optional token. Never logged. */
   token?: string;
   log: Logger;
-  /** Base unit of the retry/rate-limit waits in ms (1000: GitHub's seconds). Tests make it small. */
+  /**
+   * Base unit of the retry/rate-limit waits in ms (1000: GitHub's seconds), and of the spacing of
+   * writes (GitHub asks for a second between writes, three for those that notify). Tests make it small.
+   */
   retryBaseMs?: number;
   /** Retries of a 5xx / network failure (2 by default: about 0.5 s + 2 s). */
   retries?: number;
@@ -81,6 +85,7 @@ export function createOctokit(opts: OctokitOptions): Octokit {
     retry: { retries: opts.retries ?? 2, retryAfterBaseValue: base / 2 },
     throttle: {
       retryAfterBaseValue: base,
+      ...(base === 1000 ? {} : spacing(base)),
       fallbackSecondaryRateRetryAfter: 60,
       onRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _o: unknown, retryCount: number) => {
         const retrying = retryCount < 1 && retryAfter <= maxWait;
@@ -102,6 +107,16 @@ export function createOctokit(opts: OctokitOptions): Octokit {
 /** createOctokit for the config's `github:` section (API URL, token): every Octokit of the bot is made here. */
 export function githubClient(github: Config["github"], opts: Omit<OctokitOptions, "apiUrl" | "token">): Octokit {
   return createOctokit({ ...opts, apiUrl: github.apiUrl, ...(github.token ? { token: github.token } : {}) });
+}
+
+/**
+ * plugin-throttling spaces writes 1 s apart (3 s for those that notify someone, 2 s between searches)
+ * on groups shared by the whole process. With another base unit the spacing scales with it, on groups
+ * of this client's own; with GitHub's seconds the plugin's own groups stay in use.
+ */
+function spacing(base: number): Record<"write" | "notifications" | "search", Bottleneck.Group> {
+  const group = (minTime: number) => new Bottleneck.Group({ maxConcurrent: 1, minTime });
+  return { write: group(base), notifications: group(3 * base), search: group(2 * base) };
 }
 
 interface ErrorLike {

@@ -35,7 +35,7 @@ export function count(text: string, needle: string): number {
 }
 
 /**
- * A `binderbot run` config with the one chart and the index polled every two seconds: `store`,
+ * A `binderbot run` config with the one chart and the index polled every second (node-cron's shortest): `store`,
  * `dataDir`, the fakes' URLs, the room subscribed to charts, and `extra` lines (adapters, more notify keys).
  */
 export function notifyRunYaml(o: {
@@ -62,7 +62,7 @@ export function notifyRunYaml(o: {
     "deploy: { github: jupyterhub/mybinder.org-deploy }",
     "notify:",
     `  rooms: { "${o.room}": [charts] }`,
-    '  schedules: { index: "*/2 * * * * *", deploys: "", behind: "" }',
+    '  schedules: { index: "* * * * * *", deploys: "", behind: "" }',
     ...(o.notify ?? []),
     "",
   ].join("\n");

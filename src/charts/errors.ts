@@ -25,3 +25,6 @@ export class ShaError extends Error {
     this.name = "ShaError";
   }
 }
+
+/** A commit as messages name it: its first `n` hex digits. */
+export const short = (sha: string, n = 8) => sha.slice(0, n);

@@ -1,8 +1,10 @@
-import { type ChartContext, short } from "../context.ts";
-import { builtFor } from "../git/topology.ts";
+import { short } from "../errors.ts";
+import type { HistoryView } from "../git/history.ts";
+import { builtFor, type Repo } from "../git/repo.ts";
 import type { IndexEntry, IndexSnapshot } from "../index/chart-index.ts";
-import { type Computation, computeAt } from "../rule/compute.ts";
+import type { Computation } from "../rule/compute.ts";
 import { chartVersion } from "../rule/version.ts";
+import type { Chart } from "./chart.ts";
 import type { ShaAnswer, ShaRelation } from "./types.ts";
 
 /** The PR number named by a merge commit's subject ("Merge pull request #395 …", "… (#1877)"). */
@@ -41,10 +43,10 @@ export interface Build {
   computed: string;
 }
 
-/** The rule at a built commit (any branch push), matched against the index. */
-export async function buildOf(ctx: ChartContext, built: string, snap: IndexSnapshot | null): Promise<Build> {
-  const name = ctx.cfg.name;
-  let c = await computeAt(ctx, built);
+/** The rule at a built commit (any branch push), with the tags of `view`, matched against the index. */
+export async function buildOf(chart: Chart, view: HistoryView, built: string, snap: IndexSnapshot | null): Promise<Build> {
+  const name = chart.cfg.name;
+  let c = await chart.rule.computeAt(view, built);
   const predicted = predictHashLength(snap, name, c.builtInfo.date);
   let pick = publishedEntry(snap, name, c, predicted);
   const builtAt = Date.parse(c.builtInfo.date);
@@ -54,7 +56,7 @@ export async function buildOf(ctx: ChartContext, built: string, snap: IndexSnaps
     // A tag made just after the build may have been pushed with it (a release commit and its tag):
     // take the rule with it when that is published (z2jh 0.10.5-n000.h4f739e88, while the rule
     // without the tag gives 0.10.4-n009.hdf9328db, published by an earlier build).
-    const late = await computeAt(ctx, built, true);
+    const late = await chart.rule.computeAt(view, built, true);
     const p = publishedEntry(snap, name, late, predicted);
     if (p.exact) [c, pick] = [late, p];
   }
@@ -62,20 +64,24 @@ export async function buildOf(ctx: ChartContext, built: string, snap: IndexSnaps
   return { c, entry: pick.entry, exact: pick.exact, hashLength, computed: chartVersion({ ...versionInputs(c), hashLength }) };
 }
 
-/** The answer for a resolved commit: the rule at the commit CI built, the published entry, and why. */
+/**
+ * The answer for a resolved commit: the rule at the commit CI built, the published entry, and why.
+ * One view of history (`view` when given, else the current one) serves the whole answer.
+ */
 export async function answerFor(
-  ctx: ChartContext,
+  chart: Chart,
   commit: string,
   snap: IndexSnapshot | null,
   askedPr: number | null,
+  at?: HistoryView,
 ): Promise<ShaAnswer> {
-  const { built, onFirstParent } = await builtFor(ctx, commit);
-  const name = ctx.cfg.name;
-  const { c, entry, hashLength, computed } = await buildOf(ctx, built, snap);
+  const { built, onFirstParent, view } = await builtFor(chart.repo, commit, at);
+  const name = chart.cfg.name;
+  const { c, entry, hashLength, computed } = await buildOf(chart, view, built, snap);
   const builtInfo = c.builtInfo;
   const pr = askedPr ?? prFromSubject(builtInfo.subject);
-  const { relation, reason } = await why(ctx, commit, c, onFirstParent, pr, hashLength);
-  const minutesSinceMerge = Math.max(0, Math.floor((ctx.now().getTime() - Date.parse(builtInfo.date)) / 60_000));
+  const { relation, reason } = await why(chart.repo, commit, c, onFirstParent, pr, hashLength);
+  const minutesSinceMerge = Math.max(0, Math.floor((chart.repo.now().getTime() - Date.parse(builtInfo.date)) / 60_000));
   const generated = snap?.generated ?? null;
   const olderThanMerge = entry === null && generated !== null && Date.parse(generated) < Date.parse(builtInfo.date);
   return {
@@ -97,10 +103,10 @@ export async function answerFor(
     minutesSinceMerge,
     hashLength,
     index: {
-      source: ctx.index.source,
+      source: chart.index.source,
       fetchedAt: snap ? snap.fetchedAt.toISOString() : null,
       stale: snap ? snap.stale || olderThanMerge : true,
-      error: snap ? snap.error : (ctx.index.lastError ?? "no copy of the index"),
+      error: snap ? snap.error : (chart.index.lastError ?? "no copy of the index"),
       generated,
       olderThanMerge,
     },
@@ -144,7 +150,7 @@ function publishedEntry(
 
 /** Why the chart commit is what it is. */
 async function why(
-  ctx: ChartContext,
+  repo: Repo,
   commit: string,
   c: Computation,
   onFirstParent: boolean,
@@ -183,7 +189,7 @@ async function why(
   let same = -1;
   if (parents.length > 1) {
     for (let i = 0; i < parents.length; i++) {
-      if (await sameOnPaths(ctx, parents[i] as string, commit, c.paths)) {
+      if (await sameOnPaths(repo, parents[i] as string, commit, c.paths)) {
         same = i;
         break;
       }
@@ -205,8 +211,8 @@ async function why(
 }
 
 /** Whether two commits have the same content under the pathspecs (git's TREESAME). */
-async function sameOnPaths(ctx: ChartContext, a: string, b: string, paths: string[]): Promise<boolean> {
-  const git = ctx.mirror.git;
+async function sameOnPaths(repo: Repo, a: string, b: string, paths: string[]): Promise<boolean> {
+  const git = repo.mirror.git;
   if (paths.some((p) => /[*?[\]\\:]/.test(p))) {
     const r = await git.run(["diff-tree", "--quiet", "-r", "--end-of-options", a, b, "--", ...paths], { okCodes: [1] });
     return r.code === 0;

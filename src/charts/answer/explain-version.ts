@@ -1,22 +1,22 @@
-import { type ChartContext, commitInfo, short, snapshot } from "../context.ts";
-import { ShaError } from "../errors.ts";
+import { ShaError, short } from "../errors.ts";
+import { commitInfo } from "../git/repo.ts";
 import { resolveSha } from "../git/resolve-ref.ts";
 import { parseChartVersion } from "../index/version-format.ts";
 import { answerFor } from "./assemble.ts";
+import { type Chart, snapshot } from "./chart.ts";
 import { PUBLISH_DELAY, type ShaAnswer, type VersionExplanation } from "./types.ts";
 
 /**
  * For a pinned version missing from the index (or any version): which commit it names and which
  * version the person most likely meant.
  */
-export async function explainVersion(ctx: ChartContext, version: string): Promise<VersionExplanation> {
-  const chart = ctx.cfg.name;
-  const snap = await snapshot(ctx);
-  const entry = snap?.byVersion(chart, version) ?? null;
+export async function explainVersion(chart: Chart, version: string): Promise<VersionExplanation> {
+  const snap = await snapshot(chart);
+  const entry = snap?.byVersion(chart.cfg.name, version) ?? null;
   const parts = parseChartVersion(version);
   if (entry) {
     let sha: string | null = null;
-    if (parts.sha) sha = await resolveSha(ctx, parts.sha).catch(() => null);
+    if (parts.sha) sha = await resolveSha(chart.repo, parts.sha).catch(() => null);
     return {
       published: entry,
       sha,
@@ -36,7 +36,7 @@ export async function explainVersion(ctx: ChartContext, version: string): Promis
   }
   let commit: string;
   try {
-    commit = await resolveSha(ctx, parts.sha);
+    commit = await resolveSha(chart.repo, parts.sha);
   } catch (e) {
     const why = e instanceof ShaError ? e.message : (e as Error).message;
     return {
@@ -49,7 +49,7 @@ export async function explainVersion(ctx: ChartContext, version: string): Promis
   }
   let answer: ShaAnswer;
   try {
-    answer = await answerFor(ctx, commit, snap, null);
+    answer = await answerFor(chart, commit, snap, null);
   } catch (e) {
     if (e instanceof ShaError && e.code === "not-merged") {
       return {
@@ -57,7 +57,7 @@ export async function explainVersion(ctx: ChartContext, version: string): Promis
         sha: commit,
         kind: "pr-branch",
         correct: null,
-        message: `${version} names ${short(commit)}, which is not merged into ${await ctx.mirror.branch()}: no chart is built until it is merged.`,
+        message: `${version} names ${short(commit)}, which is not merged into ${await chart.repo.mirror.branch()}: no chart is built until it is merged.`,
       };
     }
     throw e;
@@ -66,7 +66,7 @@ export async function explainVersion(ctx: ChartContext, version: string): Promis
     ? `, published ${answer.publishedAt ?? ""}`.replace(/, published $/, ", published")
     : ", not published yet";
   if (answer.chartCommit !== commit) {
-    const builtIsMerge = answer.builtCommit === commit && (await commitInfo(ctx, commit)).parents.length > 1;
+    const builtIsMerge = answer.builtCommit === commit && (await commitInfo(chart.repo, commit)).parents.length > 1;
     const kind: VersionExplanation["kind"] =
       answer.relation === "pr-branch" ? "pr-branch" : builtIsMerge ? "merge-commit" : "not-chart-commit";
     const what =

@@ -6,13 +6,16 @@ import { createOctokit, type Octokit } from "../../github/client.ts";
 import { durationMs } from "../../notify/duration.ts";
 import { type Asker, addWaiter } from "../../notify/waiters.ts";
 import type { Store } from "../../store/store.ts";
-import { type ChartContext, snapshot } from "../context.ts";
 import { ShaError } from "../errors.ts";
+import { History } from "../git/history.ts";
 import { Mirror } from "../git/mirror.ts";
+import type { Repo } from "../git/repo.ts";
 import { resolveRef, resolveSha } from "../git/resolve-ref.ts";
 import { ChartIndex } from "../index/chart-index.ts";
 import { PinReader } from "../index/deploy-pin.ts";
+import { ChartRule } from "../rule/compute.ts";
 import { answerFor, type Build, buildOf } from "./assemble.ts";
+import { type Chart, snapshot } from "./chart.ts";
 import { explainVersion } from "./explain-version.ts";
 import { pinInfo, readPin } from "./pin-info.ts";
 import type { ShaAnswer, VersionExplanation } from "./types.ts";
@@ -35,14 +38,15 @@ export interface ChartServiceOptions {
  * when it was published. Nothing happens at construction: each chart's mirror is cloned, and the
  * scheduled fetch started, on first use.
  *
- * A façade over one ChartContext per chart: git/resolve-ref.ts (ref → commit), git/topology.ts
- * (which commit CI built, tags), rule/compute.ts (the rule), assemble.ts (the answer), pin-info.ts
- * (the deploy pin), explain-version.ts, and the notifier's waiters (src/notify/waiters.ts).
+ * A façade over one Chart per configured chart: git/resolve-ref.ts (ref → commit), git/history.ts
+ * (which commit CI built, tags; one History per mirror owns those caches), rule/compute.ts (the
+ * rule and its cache), assemble.ts (the answer), pin-info.ts (the deploy pin), explain-version.ts,
+ * and the notifier's waiters (src/notify/waiters.ts).
  */
 export class ChartService {
   readonly #opts: ChartServiceOptions;
   readonly #log: Logger;
-  readonly #contexts = new Map<string, ChartContext>();
+  readonly #charts = new Map<string, Chart>();
   readonly #indexes = new Map<string, ChartIndex>();
   #octokit: Octokit | null = null;
   #pins: PinReader | null = null;
@@ -60,31 +64,31 @@ export class ChartService {
 
   /** The chart's mirror (created, not cloned). For the benchmark and tests. */
   mirror(chart: string): Mirror {
-    return this.#ctx(chart).mirror;
+    return this.#chart(chart).repo.mirror;
   }
 
   /** The chart's index source (shared with every chart configured with the same URL). */
   index(chart: string): ChartIndex {
-    return this.#ctx(chart).index;
+    return this.#chart(chart).index;
   }
 
   /** Stops the scheduled fetch and the git helper processes. */
   close(): void {
     this.#cron?.stop();
     this.#cron = null;
-    for (const ctx of this.#contexts.values()) ctx.mirror.git.close();
+    for (const c of this.#charts.values()) c.repo.mirror.git.close();
   }
 
   /** Fetches every mirror opened so far and refreshes their indexes (the scheduled job). */
   async refreshAll(): Promise<void> {
-    const contexts = [...this.#contexts.values()];
-    const indexes = new Set(contexts.map((ctx) => ctx.index));
+    const charts = [...this.#charts.values()];
+    const indexes = new Set(charts.map((c) => c.index));
     await Promise.all([
-      ...contexts.map(async (ctx) => {
+      ...charts.map(async (c) => {
         try {
-          await ctx.mirror.fetch();
+          await c.repo.mirror.fetch();
         } catch (e) {
-          this.#log.warn({ chart: ctx.cfg.name, err: (e as Error).message }, "scheduled mirror fetch failed");
+          this.#log.warn({ chart: c.cfg.name, err: (e as Error).message }, "scheduled mirror fetch failed");
         }
       }),
       ...[...indexes].map((index) => index.refresh().catch(() => {})),
@@ -93,7 +97,7 @@ export class ChartService {
 
   /** The answer for a ref (undefined: the tip of the default branch), with the deploy pin. */
   async answer(chart: string, ref: UserRef | undefined, opts: { pin?: boolean } = {}): Promise<ShaAnswer> {
-    const ctx = this.#ctx(chart);
+    const c = this.#chart(chart);
     const deploy = this.#opts.config.deploy;
     let pinP: ReturnType<typeof readPin> | null = null;
     if (opts.pin !== false) {
@@ -103,8 +107,8 @@ export class ChartService {
       );
       pinP = readPin(this.#pins, deploy, chart);
     }
-    const [resolved, snap] = await Promise.all([resolveRef(ctx, ref), snapshot(ctx)]);
-    const answer = await answerFor(ctx, resolved.commit, snap, resolved.pr);
+    const [resolved, snap] = await Promise.all([resolveRef(c.repo, ref), snapshot(c)]);
+    const answer = await answerFor(c, resolved.commit, snap, resolved.pr, resolved.view);
     if (resolved.note) answer.notes = [...(answer.notes ?? []), resolved.note];
     if (pinP) answer.pin = await pinInfo(pinP, answer, snap, deploy, this.#opts.pinWaitMs);
     return answer;
@@ -112,9 +116,9 @@ export class ChartService {
 
   /** The answer for a full SHA already known to the mirror (no pin). */
   async answerCommit(chart: string, sha: string): Promise<ShaAnswer> {
-    const ctx = this.#ctx(chart);
-    const [commit, snap] = await Promise.all([resolveSha(ctx, sha), snapshot(ctx)]);
-    return answerFor(ctx, commit, snap, null);
+    const c = this.#chart(chart);
+    const [commit, snap] = await Promise.all([resolveSha(c.repo, sha), snapshot(c)]);
+    return answerFor(c, commit, snap, null);
   }
 
   /**
@@ -123,9 +127,9 @@ export class ChartService {
    * of commits that no default-branch build reached.
    */
   async buildOfCommit(chart: string, sha: string): Promise<Build> {
-    const ctx = this.#ctx(chart);
-    const [commit, snap] = await Promise.all([resolveSha(ctx, sha), snapshot(ctx)]);
-    return buildOf(ctx, commit, snap);
+    const c = this.#chart(chart);
+    const [commit, snap] = await Promise.all([resolveSha(c.repo, sha), snapshot(c)]);
+    return buildOf(c, await c.repo.history.current(), commit, snap);
   }
 
   /**
@@ -133,7 +137,7 @@ export class ChartService {
    * version the person most likely meant.
    */
   explainVersion(chart: string, version: string): Promise<VersionExplanation> {
-    return explainVersion(this.#ctx(chart), version);
+    return explainVersion(this.#chart(chart), version);
   }
 
   /** Registers "tell this room when <version> is published"; the notifier (src/notify/) keeps the promise. */
@@ -151,41 +155,38 @@ export class ChartService {
     return this.#octokit;
   }
 
-  /** The chart's context, created (not cloned) on first use; starts the scheduled fetch. */
-  #ctx(chart: string): ChartContext {
-    const existing = this.#contexts.get(chart);
+  /** The chart, created (not cloned) on first use; starts the scheduled fetch. */
+  #chart(name: string): Chart {
+    const existing = this.#charts.get(name);
     if (existing) return existing;
     const { config, now } = this.#opts;
-    const cfg = config.charts.find((c) => c.name === chart);
+    const cfg = config.charts.find((c) => c.name === name);
     if (!cfg) {
-      throw new ShaError("unknown-chart", `There is no chart '${chart}' configured (charts: ${this.charts().join(", ")}).`);
+      throw new ShaError("unknown-chart", `There is no chart '${name}' configured (charts: ${this.charts().join(", ")}).`);
     }
-    const ctx: ChartContext = {
-      cfg,
-      mirror: new Mirror({
-        name: cfg.name,
-        url: cfg.git,
-        dataDir: config.dataDir,
-        log: this.#log,
-        ...(cfg.branch ? { branch: cfg.branch } : {}),
-        fetchTimeoutMs: config.mirrors.fetchTimeoutSeconds * 1000,
-        now,
-      }),
-      index: this.#indexFor(cfg.index),
+    const mirror = new Mirror({
+      name: cfg.name,
+      url: cfg.git,
+      dataDir: config.dataDir,
+      log: this.#log,
+      ...(cfg.branch ? { branch: cfg.branch } : {}),
+      fetchTimeoutMs: config.mirrors.fetchTimeoutSeconds * 1000,
+      now,
+    });
+    const repo: Repo = {
+      chart: cfg.name,
+      github: cfg.github,
+      mirror,
+      history: new History(mirror),
       log: this.#log,
       now,
       maxAgeMs: config.mirrors.maxAgeSeconds * 1000,
       octokit: () => this.#octo(),
-      fp: null,
-      tags: null,
-      tagBounds: null,
-      computed: new Map(),
-      commits: new Map(),
-      mergedBy: new Map(),
     };
-    this.#contexts.set(chart, ctx);
+    const chart: Chart = { cfg, repo, rule: new ChartRule(repo, cfg), index: this.#indexFor(cfg.index) };
+    this.#charts.set(name, chart);
     this.#startSchedule();
-    return ctx;
+    return chart;
   }
 
   /**

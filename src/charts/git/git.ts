@@ -58,6 +58,12 @@ export class Git {
   readonly #blobs = new Map<string, string>();
   readonly #trees = new Map<string, Map<string, TreeEntry>>();
   readonly #rootTrees = new Map<string, string>();
+  /**
+   * Awaited before each git process `run` and `out` start (not `pending`, not the cat-file reads):
+   * lets a caller order git work against other events. The tip-moves test lands a fetch with it in
+   * the middle of an answer.
+   */
+  beforeCommand: ((args: readonly string[]) => Promise<void> | void) | null = null;
 
   constructor(
     /** The repository (a bare mirror): passed as `--git-dir`. */
@@ -67,7 +73,9 @@ export class Git {
 
   /** Runs `git --git-dir=<dir> <args>`; rejects with GitError on a non-ok exit code or timeout. */
   run(args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
-    return runGit(["--git-dir", this.gitDir, ...args], this.env, opts.timeoutMs ?? this.defaultTimeoutMs, opts.okCodes);
+    const go = () => runGit(["--git-dir", this.gitDir, ...args], this.env, opts.timeoutMs ?? this.defaultTimeoutMs, opts.okCodes);
+    const before = this.beforeCommand;
+    return before ? Promise.resolve(before(args)).then(go) : go();
   }
 
   /**

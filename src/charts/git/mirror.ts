@@ -25,7 +25,6 @@ function isRemote(url: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[\w.-]+@[\w.-]+:/.test(url);
 }
 
-/** The mirror's partial-clone filter ("blob:none"), or "" for a full clone. */
 /**
  * Branches, tags, and GitHub's `refs/pull/<n>/head`: a commit of a PR from a fork is on no branch of
  * the repository, and without its PR ref the bot could only say "unknown commit" instead of "on PR
@@ -40,6 +39,7 @@ async function ensureRefspecs(git: Git): Promise<void> {
   }
 }
 
+/** The mirror's partial-clone filter ("blob:none"), or "" for a full clone. */
 async function partialCloneFilter(git: Git): Promise<string> {
   return (await git.run(["config", "--get", "remote.origin.partialclonefilter"], { okCodes: [1] })).stdout.trim();
 }
@@ -70,7 +70,6 @@ export class Mirror {
   #ready: Promise<void> | null = null;
   #fetching: Promise<void> | null = null;
   #branch: string | null;
-  #tip: { key: number; sha: string } | null = null;
 
   constructor(opts: MirrorOptions) {
     this.#opts = opts;
@@ -100,16 +99,6 @@ export class Mirror {
     const name = head.stdout.trim().replace(/^refs\/heads\//, "");
     this.#branch = name || "main";
     return this.#branch;
-  }
-
-  /** Full SHA of the default branch tip. */
-  async tip(): Promise<string> {
-    const key = this.fetchCount;
-    if (this.#tip?.key === key) return this.#tip.sha;
-    const b = await this.branch();
-    const sha = await this.git.out(["rev-parse", "--verify", "--end-of-options", `refs/heads/${b}^{commit}`]);
-    this.#tip = { key, sha };
-    return sha;
   }
 
   /** One `git fetch` (branches with pruning, and tags); concurrent calls share it. */

@@ -1,48 +1,50 @@
-import type { UserRef } from "../../core/ref.ts";
+import { isSha, type UserRef } from "../../core/ref.ts";
 import { githubErrorLine, githubStatus } from "../../github/client.ts";
-import { type ChartContext, commitInfo, ensureReady, fetchMirror, freshen, short } from "../context.ts";
-import { ShaError } from "../errors.ts";
+import { ShaError, short } from "../errors.ts";
 import { isFullSha } from "./git.ts";
+import type { HistoryView } from "./history.ts";
+import { commitInfo, ensureReady, fetchMirror, freshen, type Repo } from "./repo.ts";
 
 /**
- * The commit a user's ref names (undefined: the tip of the default branch), and the PR number when
- * it was asked as a PR.
+ * The commit a user's ref names (undefined: the tip of the default branch, with the view of history
+ * it is the tip of), and the PR number when it was asked as a PR.
  */
 export async function resolveRef(
-  ctx: ChartContext,
+  repo: Repo,
   ref: UserRef | undefined,
-): Promise<{ commit: string; pr: number | null; note?: string }> {
-  await ensureReady(ctx);
+): Promise<{ commit: string; pr: number | null; note?: string; view?: HistoryView }> {
+  await ensureReady(repo);
   if (!ref) {
-    await freshen(ctx);
-    return { commit: await ctx.mirror.tip(), pr: null };
+    await freshen(repo);
+    const view = await repo.history.current();
+    return { commit: view.tip, pr: null, view };
   }
-  if (ref.kind === "sha") return { commit: await resolveSha(ctx, ref.sha), pr: null };
-  if (ref.kind === "branch") return { commit: await resolveBranch(ctx, ref.name), pr: null };
-  return { ...(await resolvePr(ctx, ref.number, ref.repo)), pr: ref.number };
+  if (ref.kind === "sha") return { commit: await resolveSha(repo, ref.sha), pr: null };
+  if (ref.kind === "branch") return { commit: await resolveBranch(repo, ref.name), pr: null };
+  return { ...(await resolvePr(repo, ref.number, ref.repo)), pr: ref.number };
 }
 
 /** The one commit a (short) hash names; fetches once when it is unknown, lists the candidates when ambiguous. */
-export async function resolveSha(ctx: ChartContext, input: string): Promise<string> {
-  await ensureReady(ctx);
-  const repo = ctx.cfg.github;
+export async function resolveSha(repo: Repo, input: string): Promise<string> {
+  await ensureReady(repo);
+  const github = repo.github;
   const prefix = input.toLowerCase();
-  if (!/^[0-9a-f]{7,40}$/.test(prefix)) throw new ShaError("unknown-ref", `'${input}' is not a commit hash.`);
-  let found = await candidates(ctx, prefix);
+  if (!isSha(prefix)) throw new ShaError("unknown-ref", `'${input}' is not a commit hash.`);
+  let found = await candidates(repo, prefix);
   if (found.length === 0) {
-    await fetchMirror(ctx).catch((e) => {
-      throw new ShaError("unknown-ref", `No commit ${prefix} in the mirror of ${repo}, and ${(e as Error).message}`);
+    await fetchMirror(repo).catch((e) => {
+      throw new ShaError("unknown-ref", `No commit ${prefix} in the mirror of ${github}, and ${(e as Error).message}`);
     });
-    found = await candidates(ctx, prefix);
+    found = await candidates(repo, prefix);
   }
   if (found.length === 0) {
-    throw new ShaError("unknown-ref", `No commit ${prefix} in ${repo} (not on any branch or tag, even after a fetch).`);
+    throw new ShaError("unknown-ref", `No commit ${prefix} in ${github} (not on any branch or tag, even after a fetch).`);
   }
   if (found.length > 1) {
-    const infos = await Promise.all(found.slice(0, 10).map((s) => commitInfo(ctx, s)));
+    const infos = await Promise.all(found.slice(0, 10).map((s) => commitInfo(repo, s)));
     throw new ShaError(
       "ambiguous",
-      `${prefix} is ambiguous in ${repo}: ${found.length} commits start with it; give more characters.`,
+      `${prefix} is ambiguous in ${github}: ${found.length} commits start with it; give more characters.`,
       infos.map((c) => `${short(c.sha, 12)} ${c.date.slice(0, 10)} ${c.subject.slice(0, 60)}`),
       { candidates: found },
     );
@@ -51,8 +53,8 @@ export async function resolveSha(ctx: ChartContext, input: string): Promise<stri
 }
 
 /** Commits whose SHA starts with `prefix`. */
-async function candidates(ctx: ChartContext, prefix: string): Promise<string[]> {
-  const git = ctx.mirror.git;
+async function candidates(repo: Repo, prefix: string): Promise<string[]> {
+  const git = repo.mirror.git;
   if (isFullSha(prefix)) return (await git.objectType(prefix)) === "commit" ? [prefix] : [];
   // A unique prefix resolves in the cat-file helper without a process start; "missing" or
   // "ambiguous" (two commits) goes to --disambiguate, which lists every candidate.
@@ -64,37 +66,37 @@ async function candidates(ctx: ChartContext, prefix: string): Promise<string[]> 
   return oids.filter((_, i) => types[i] === "commit");
 }
 
-async function resolveBranch(ctx: ChartContext, name: string): Promise<string> {
+async function resolveBranch(repo: Repo, name: string): Promise<string> {
   // A branch moves: fetch first when the mirror is not fresh.
-  await freshen(ctx).catch(() => {});
+  await freshen(repo).catch(() => {});
   for (const ref of [`refs/heads/${name}`, `refs/tags/${name}`]) {
-    const r = await ctx.mirror.git.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], {
+    const r = await repo.mirror.git.run(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], {
       okCodes: [1, 128],
     });
     const sha = r.stdout.trim();
     if (r.code === 0 && isFullSha(sha)) return sha;
   }
-  throw new ShaError("unknown-ref", `There is no branch or tag '${name}' in ${ctx.cfg.github}.`);
+  throw new ShaError("unknown-ref", `There is no branch or tag '${name}' in ${repo.github}.`);
 }
 
 /**
  * A merged PR's merge commit (through the GitHub API); one clear line when it is not merged. When
  * GitHub cannot be asked (down, unreachable, rate-limited), the merge is looked for in the history.
  */
-async function resolvePr(ctx: ChartContext, number: number, repo?: string): Promise<{ commit: string; note?: string }> {
-  const { cfg, mirror } = ctx;
-  if (repo && repo.toLowerCase() !== cfg.github.toLowerCase()) {
-    throw new ShaError("unknown-ref", `That PR is in ${repo}, but the ${cfg.name} chart is built from ${cfg.github}.`);
+async function resolvePr(repo: Repo, number: number, inRepo?: string): Promise<{ commit: string; note?: string }> {
+  const { github, mirror } = repo;
+  if (inRepo && inRepo.toLowerCase() !== github.toLowerCase()) {
+    throw new ShaError("unknown-ref", `That PR is in ${inRepo}, but the ${repo.chart} chart is built from ${github}.`);
   }
-  const [owner, name] = cfg.github.split("/") as [string, string];
+  const [owner, name] = github.split("/") as [string, string];
   let pr: { merged?: boolean; merge_commit_sha?: string | null; state?: string };
   try {
-    pr = (await ctx.octokit().pulls.get({ owner, repo: name, pull_number: number })).data;
+    pr = (await repo.octokit().pulls.get({ owner, repo: name, pull_number: number })).data;
   } catch (e) {
-    const line = githubErrorLine(e, `PR #${number} of ${cfg.github}`);
+    const line = githubErrorLine(e, `PR #${number} of ${github}`);
     const status = githubStatus(e);
     if (status === 404 || status === 422) throw new ShaError("github", line);
-    const merge = await mergeInHistory(ctx, number).catch(() => null);
+    const merge = await mergeInHistory(repo, number).catch(() => null);
     if (!merge) throw new ShaError("github", line);
     return { commit: merge, note: `${line}; found the merge of #${number} in the history instead.` };
   }
@@ -109,9 +111,9 @@ async function resolvePr(ctx: ChartContext, number: number, repo?: string): Prom
     );
   }
   const sha = pr.merge_commit_sha.toLowerCase();
-  if (!(await mirror.hasCommit(sha))) await fetchMirror(ctx);
+  if (!(await mirror.hasCommit(sha))) await fetchMirror(repo);
   if (!(await mirror.hasCommit(sha))) {
-    throw new ShaError("unknown-ref", `PR #${number} was merged as ${short(sha)}, but that commit is not in ${cfg.github} yet.`);
+    throw new ShaError("unknown-ref", `PR #${number} was merged as ${short(sha)}, but that commit is not in ${github} yet.`);
   }
   return { commit: sha };
 }
@@ -120,17 +122,17 @@ async function resolvePr(ctx: ChartContext, number: number, repo?: string): Prom
  * The default-branch commit that merged PR #n, from its subject: GitHub's "Merge pull request #n from …"
  * or a squash/rebase merge's "… (#n)". Null when the history has none.
  */
-export async function mergeInHistory(ctx: ChartContext, number: number): Promise<string | null> {
-  await freshen(ctx).catch(() => {});
+export async function mergeInHistory(repo: Repo, number: number): Promise<string | null> {
+  await freshen(repo).catch(() => {});
   const subject = new RegExp(`^Merge pull request #${number} from \\S|\\(#${number}\\)$`);
-  const out = await ctx.mirror.git.out([
+  const out = await repo.mirror.git.out([
     "log",
     "--first-parent",
     "--extended-regexp",
     `--grep=(^Merge pull request #${number} from )|(\\(#${number}\\)$)`,
     "--format=%H %s",
     "--end-of-options",
-    await ctx.mirror.tip(),
+    (await repo.history.current()).tip,
   ]);
   for (const line of out.split("\n")) {
     const [sha, ...rest] = line.split(" ");

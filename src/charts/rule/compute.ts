@@ -1,8 +1,10 @@
 import yaml from "js-yaml";
-import { type ChartContext, type CommitInfo, commitInfo, remember, short } from "../context.ts";
-import { ShaError } from "../errors.ts";
+import type { ChartConfig } from "../../config/schema.ts";
+import { ShaError, short } from "../errors.ts";
+import { remember } from "../git/bounded.ts";
 import { isFullSha } from "../git/git.ts";
-import { countCommits, describe, firstParents, latestTag, tagBounds, tagsAt, tagsOf, tagsVisibleAt } from "../git/topology.ts";
+import { type CommitInfo, type HistoryView, tagsAt } from "../git/history.ts";
+import { commitInfo, type Repo } from "../git/repo.ts";
 import {
   ChartpressConfigError,
   type ChartpressPin,
@@ -43,19 +45,40 @@ export interface Computation {
 }
 
 /**
- * The rule at built commit B, as the chartpress of B's era ran it: the chart commit
- * (`git log -n1 -- <paths>`, or the latest tag when newer), and the count/describe its version needs.
- * Cached: history is immutable.
+ * The chartpress rule of one chart, and the cache of its results: by built commit and by the tag set
+ * they were computed with (history is immutable; only the tags can change what a commit gets).
  */
-export async function computeAt(ctx: ChartContext, built: string, withLateTags = false): Promise<Computation> {
-  // Read first: a changed tag set clears the cache.
-  const tags = await tagsOf(ctx);
-  const key = withLateTags ? `${built}+late` : built;
-  const hit = ctx.computed.get(key);
-  if (hit) return hit;
-  const { cfg, mirror } = ctx;
-  const git = mirror.git;
-  const [info, where] = await Promise.all([commitInfo(ctx, built), locateChartpress(git, built, cfg.name, cfg.chartpressDir)]);
+export class ChartRule {
+  readonly #computed = new Map<string, Computation>();
+
+  constructor(
+    readonly repo: Repo,
+    readonly cfg: Pick<ChartConfig, "name" | "chartpressDir">,
+  ) {}
+
+  /**
+   * The rule at built commit B, as the chartpress of B's era ran it: the chart commit
+   * (`git log -n1 -- <paths>`, or the latest tag when newer), and the count/describe its version
+   * needs. Tags, positions and tag bounds all come from `view`.
+   */
+  async computeAt(view: HistoryView, built: string, withLateTags = false): Promise<Computation> {
+    const key = `${view.tags.id}:${built}${withLateTags ? "+late" : ""}`;
+    const hit = this.#computed.get(key);
+    if (hit) return hit;
+    return remember(this.#computed, key, await computeAt(this.repo, this.cfg, view, built, withLateTags));
+  }
+}
+
+async function computeAt(
+  repo: Repo,
+  cfg: Pick<ChartConfig, "name" | "chartpressDir">,
+  view: HistoryView,
+  built: string,
+  withLateTags: boolean,
+): Promise<Computation> {
+  const tags = view.tags.byName;
+  const git = repo.mirror.git;
+  const [info, where] = await Promise.all([commitInfo(repo, built), locateChartpress(git, built, cfg.name, cfg.chartpressDir)]);
   if (where === null) {
     const looked = cfg.chartpressDir === undefined ? "the root or a top-level folder" : normalizeDir(cfg.chartpressDir);
     throw new ShaError(
@@ -95,16 +118,13 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
   // Only the tags that existed when CI built this commit; with `withLateTags` also those made within
   // the hour after it (a release commit pushed together with its tag).
   const at = Date.parse(info.date);
-  const visible = gen >= 1 && tags.size > 0 ? await tagsVisibleAt(ctx, at + (withLateTags ? LATE_TAG_MS : 0)) : new Map();
+  const visible = gen >= 1 && tags.size > 0 ? view.tagsVisibleAt(at + (withLateTags ? LATE_TAG_MS : 0)) : new Map();
   const lateTags =
-    gen >= 1 && !withLateTags ? [...(await tagsVisibleAt(ctx, at + LATE_TAG_MS)).keys()].filter((t) => !visible.has(t)) : [];
+    gen >= 1 && !withLateTags ? [...view.tagsVisibleAt(at + LATE_TAG_MS).keys()].filter((t) => !visible.has(t)) : [];
   const useTags = visible.size > 0;
-  const tip = useTags ? await mirror.tip() : "";
-  const pos = useTags ? await firstParents(ctx, tip) : null;
+  const pos = useTags ? await view.positions() : null;
   // chartpress: the latest tag reachable from the built commit (`git describe --tags` of HEAD).
-  const headTagP: Promise<{ tag: string; commit: string } | null> = pos
-    ? latestTag(ctx, built, tip, pos, visible)
-    : Promise.resolve(null);
+  const headTagP: Promise<{ tag: string; commit: string } | null> = pos ? view.latestTag(built, visible) : Promise.resolve(null);
   const needCount = gen === 5 || (gen > 0 && !useTags);
   const logP = git.out(["log", "-n1", "--format=%H", "--end-of-options", built, "--", ...paths]);
   // Started while `git log` runs, told which commit to count once it has found it.
@@ -127,7 +147,7 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
   const needDescribe = useTags && !(gen === 5 && cp.baseVersion);
   const tagAncestor = async (): Promise<boolean> => {
     if (!headTag || headTag.commit === mod || !pos) return true;
-    const bounds = await tagBounds(ctx, tip, pos);
+    const bounds = await view.tagBounds();
     const pm = pos.get(mod);
     const b = bounds.get(headTag.commit);
     if (pm !== undefined && b !== undefined) return pm <= b;
@@ -137,7 +157,7 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
   const [ancestor, count0, desc0] = await Promise.all([
     tagAncestor(),
     counter ? counter.send(`${mod}\n`).then(Number) : Promise.resolve(null),
-    needDescribe ? describe(ctx, mod, visible) : Promise.resolve(null),
+    needDescribe ? view.describe(mod, visible) : Promise.resolve(null),
   ]);
   let count = count0;
   let desc = desc0;
@@ -145,15 +165,15 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
     chartCommit = headTag.commit;
     viaTag = headTag.tag;
     [count, desc] = await Promise.all([
-      needCount ? countCommits(ctx, chartCommit) : Promise.resolve(null),
-      needDescribe ? describe(ctx, chartCommit, visible) : Promise.resolve(null),
+      needCount ? repo.history.countCommits(chartCommit) : Promise.resolve(null),
+      needDescribe ? view.describe(chartCommit, visible) : Promise.resolve(null),
     ]);
   }
   if (useTags && !needDescribe) {
     // baseVersion is used unless the chart commit itself is tagged (describe distance 0).
     const names = tagsAt(visible, chartCommit);
     desc = names.length ? { tag: names.sort()[0] as string, since: 0 } : null;
-    if (names.length > 1) desc = await describe(ctx, chartCommit, visible);
+    if (names.length > 1) desc = await view.describe(chartCommit, visible);
   }
   let chartYamlVersion: string | undefined;
   if (gen === 0) {
@@ -162,7 +182,7 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
     chartYamlVersion = v === undefined || v === null ? undefined : String(v);
   }
   const label = GENERATION_LABEL[gen];
-  return remember(ctx.computed, key, {
+  return {
     built,
     lateTags,
     chartCommit,
@@ -181,7 +201,7 @@ export async function computeAt(ctx: ChartContext, built: string, withLateTags =
     long: pin.long,
     viaTag,
     builtInfo: info,
-  });
+  };
 }
 
 /** `path` inside the folder `dir` ("." is the repository root). */

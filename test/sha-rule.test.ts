@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChartService } from "../src/charts/answer/service.ts";
 import type { ShaAnswer } from "../src/charts/answer/types.ts";
 import { ShaError } from "../src/charts/errors.ts";
+import { explanationText, reasonText } from "../src/commands/sha-text.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { createOctokit } from "../src/github/client.ts";
 import { silentLogger } from "../src/log.ts";
@@ -199,7 +200,7 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     expect(a.published).toBe(true);
     expect(a.publishedAt).toBe("2024-06-01T12:12:00Z");
     expect(a.pr).toBe(395);
-    expect(a.reason).toContain("identical to its parent");
+    expect(reasonText(a)).toContain("identical to its parent");
   });
 
   it("a merge that differs from both parents is itself the chart commit", async () => {
@@ -230,7 +231,7 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     const b = await ask(c.p410a!);
     expect(b.chartCommit).toBe(c.p410a);
     expect(b.builtCommit).toBe(c.m410);
-    expect(b.reason).toContain("PR-branch commit");
+    expect(reasonText(b)).toContain("PR-branch commit");
   });
 
   it("chart paths are read from chartpress.yaml at the commit (js/ counts only after it was added)", async () => {
@@ -361,7 +362,7 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     expect(x.kind).toBe("merge-commit");
     expect(x.sha).toBe(c.m395);
     expect(x.correct?.version).toBe(w.entries[0]!.version);
-    expect(x.message).toContain("merge commit of #395");
+    expect(explanationText(x)).toContain("merge commit of #395");
     const pub = await w.svc.explainVersion("binderhub", w.entries[0]!.version);
     expect(pub.kind).toBe("published");
     const trunc = `1.0.0-0.dev.git.${count(c.p395!)}.h${h(c.p395!, 9)}`;

@@ -6,6 +6,7 @@ import { errorLine } from "../core/one-line.ts";
 import { parseRef, SHA_PATTERN, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";
 import type { Services } from "../services.ts";
+import { reasonText } from "./sha-text.ts";
 
 const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|${SHA_PATTERN}|<?https?:\/\/github\.com\/[^\s>]+>?)`;
 
@@ -102,7 +103,7 @@ function render(a: ShaAnswer, waiting: boolean, now: Date): Block[] {
   if (a.pr) asked.push(` (#${a.pr})`);
   if (a.builtCommit !== a.commit) asked.push(" — merged by ", code(shortSha(a, a.builtCommit)));
   entries.push(["Commit", asked]);
-  entries.push(["Chart commit", [code(shortSha(a, a.chartCommit)), ` — ${a.reason}`]]);
+  entries.push(["Chart commit", [code(shortSha(a, a.chartCommit)), ` — ${reasonText(a)}`]]);
   if (a.published) {
     entries.push(["Published", `yes, ${a.publishedAt ?? "(no created time in the index)"}`]);
   } else if (a.index.fetchedAt === null) {
@@ -175,7 +176,7 @@ function data(a: ShaAnswer, waiter: string | null): Record<string, unknown> {
     pinLine: a.pin?.line ?? null,
     behind: a.pin?.behind ?? null,
     relation: a.relation,
-    reason: a.reason,
+    reason: reasonText(a),
     pr: a.pr,
     chartpress: a.chartpress,
     paths: a.paths,

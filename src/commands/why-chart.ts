@@ -6,6 +6,7 @@ import { errorLine } from "../core/one-line.ts";
 import { type Block, code, para, strong } from "../core/reply.ts";
 import type { Verdict } from "../diagnose/index.ts";
 import type { Services } from "../services.ts";
+import { explanationText } from "./sha-text.ts";
 
 type Ctx = CommandContext<Services>;
 /** Taken from the service so that this file does not depend on where the chart service keeps its types. */
@@ -96,9 +97,9 @@ async function explainChart(ctx: Ctx, chart: string, version: string, pinFile: s
     correct: ex.correct
       ? { version: ex.correct.version, published: ex.correct.published, publishedAt: ex.correct.publishedAt, pr: ex.correct.pr }
       : null,
-    message: ex.message,
+    message: explanationText(ex),
   });
-  const blocks: Block[] = [para(strong("The pinned chart: "), ex.message)];
+  const blocks: Block[] = [para(strong("The pinned chart: "), explanationText(ex))];
   if (ex.correct && ex.correct.version !== version && ex.kind !== "not-published-yet") {
     blocks.push(para("Pin ", code(ex.correct.version), ` in ${pinFile ?? ctx.services.config.deploy.chartFile} instead.`));
   }

@@ -2,6 +2,7 @@
 
 import { ShaError } from "../charts/errors.ts";
 import type { IndexEntry } from "../charts/index/chart-index.ts";
+import { explanationText } from "../commands/sha-text.ts";
 import { parseRef } from "../core/ref.ts";
 import type { Services } from "../services.ts";
 
@@ -35,8 +36,8 @@ export async function bumpTarget(s: Deps, chart: string, asked: string | undefin
   if (VERSION.test(asked)) {
     const entry = snap.byVersion(chart, asked);
     if (entry) return { ok: true, version: asked, entry, how: "the version asked for" };
-    const x = await s.charts.explainVersion(chart, asked).catch((e: unknown) => ({ message: (e as Error).message }));
-    return { ok: false, reason: `${asked} is not a published ${chart} chart, so I will not pin it: ${x.message}` };
+    const why = await s.charts.explainVersion(chart, asked).then(explanationText, (e: unknown) => (e as Error).message);
+    return { ok: false, reason: `${asked} is not a published ${chart} chart, so I will not pin it: ${why}` };
   }
   const ref = parseRef(asked);
   if ("error" in ref) return { ok: false, reason: `'${asked}' is neither a chart version nor a ref: ${ref.error}.` };

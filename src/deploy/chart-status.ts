@@ -1,6 +1,7 @@
 /** One chart's deploy state: what is pinned, what is newest, and what lies between. */
 
 import type { IndexEntry } from "../charts/index/chart-index.ts";
+import { explanationText } from "../commands/sha-text.ts";
 import type { Services } from "../services.ts";
 import { DeployFileError, readDeployFile } from "./deploy-file.ts";
 import { PinEditError, pinnedIn } from "./pin-edit.ts";
@@ -57,7 +58,7 @@ async function newestPublished(s: Deps, chart: string): Promise<{ entry: IndexEn
 async function versionCommit(s: Deps, chart: string, version: string): Promise<{ sha: string | null; error: string | null }> {
   try {
     const x = await s.charts.explainVersion(chart, version);
-    if (!x.sha) return { sha: null, error: x.message };
+    if (!x.sha) return { sha: null, error: explanationText(x) };
     return { sha: (await s.charts.answerCommit(chart, x.sha)).builtCommit, error: null };
   } catch (e) {
     return { sha: null, error: (e as Error).message };

@@ -1,4 +1,3 @@
-import { short } from "../errors.ts";
 import type { HistoryView } from "../git/history.ts";
 import { builtFor, type Repo } from "../git/repo.ts";
 import type { IndexEntry, IndexSnapshot } from "../index/chart-index.ts";
@@ -80,7 +79,7 @@ export async function answerFor(
   const { c, entry, hashLength, computed } = await buildOf(chart, view, built, snap);
   const builtInfo = c.builtInfo;
   const pr = askedPr ?? prFromSubject(builtInfo.subject);
-  const { relation, reason } = await why(chart.repo, commit, c, onFirstParent, pr, hashLength);
+  const { relation, why: because } = await why(chart.repo, commit, c, onFirstParent);
   const minutesSinceMerge = Math.max(0, Math.floor((chart.repo.now().getTime() - Date.parse(builtInfo.date)) / 60_000));
   const generated = snap?.generated ?? null;
   const olderThanMerge = entry === null && generated !== null && Date.parse(generated) < Date.parse(builtInfo.date);
@@ -90,7 +89,7 @@ export async function answerFor(
     builtCommit: built,
     chartCommit: c.chartCommit,
     relation,
-    reason,
+    why: because,
     pr,
     version: entry ? entry.version : computed,
     computed,
@@ -148,44 +147,19 @@ function publishedEntry(
   return { entry: newest ?? null, exact: false };
 }
 
-/** Why the chart commit is what it is. */
+/** Why the chart commit is what it is: the relation, and what it rests on. */
 async function why(
   repo: Repo,
   commit: string,
   c: Computation,
   onFirstParent: boolean,
-  pr: number | null,
-  hashLength: number,
-): Promise<{ relation: ShaRelation; reason: string }> {
-  const h = (s: string) => short(s, hashLength);
-  const prText = pr ? ` (#${pr})` : "";
-  if (c.viaTag && c.chartCommit === commit) {
-    return {
-      relation: "tag",
-      reason: `${h(commit)} carries the tag ${c.viaTag}, newer than the last change to the chart paths: chartpress takes the tag.`,
-    };
-  }
-  if (c.chartCommit === commit) {
-    return {
-      relation: "chart-commit",
-      reason: onFirstParent
-        ? `${h(commit)} is itself the last commit that changed the chart paths.`
-        : `${h(commit)} is a PR-branch commit; CI built its merge ${h(c.built)}${prText}, whose chart commit is ${h(commit)} itself.`,
-    };
-  }
-  if (!onFirstParent) {
-    return {
-      relation: "pr-branch",
-      reason: `${h(commit)} is a commit on a PR branch; CI never built it alone. It was merged by ${h(c.built)}${prText}, and the chart built there is from ${h(c.chartCommit)}, the last commit that changed the chart paths.`,
-    };
-  }
-  if (c.viaTag) {
-    return {
-      relation: "tag",
-      reason: `chartpress took the tag ${c.viaTag} (on ${h(c.chartCommit)}), newer than the last change to the chart paths.`,
-    };
-  }
+): Promise<{ relation: ShaRelation; why: ShaAnswer["why"] }> {
   const parents = c.builtInfo.parents;
+  const base = { onFirstParent, viaTag: c.viaTag, parent: null, merge: false };
+  if (c.viaTag && c.chartCommit === commit) return { relation: "tag", why: base };
+  if (c.chartCommit === commit) return { relation: "chart-commit", why: base };
+  if (!onFirstParent) return { relation: "pr-branch", why: base };
+  if (c.viaTag) return { relation: "tag", why: base };
   let same = -1;
   if (parents.length > 1) {
     for (let i = 0; i < parents.length; i++) {
@@ -195,19 +169,8 @@ async function why(
       }
     }
   }
-  if (same >= 1) {
-    return {
-      relation: "merge-same-as-parent",
-      reason: `${h(commit)} is a merge${prText} whose chart paths are identical to its parent ${h(parents[same] as string)} (the PR's last commit), so git follows that parent: the chart commit is ${h(c.chartCommit)}, not the merge.`,
-    };
-  }
-  return {
-    relation: "outside-chart-paths",
-    reason:
-      same === 0
-        ? `${h(commit)} is a merge${prText} that changed nothing under the chart paths; the chart is still the one from ${h(c.chartCommit)}.`
-        : `${h(commit)} changed only files outside the chart paths; the chart is still the one from ${h(c.chartCommit)}, the last commit that changed them.`,
-  };
+  if (same >= 1) return { relation: "merge-same-as-parent", why: { ...base, parent: parents[same] as string } };
+  return { relation: "outside-chart-paths", why: { ...base, merge: same === 0 } };
 }
 
 /** Whether two commits have the same content under the pathspecs (git's TREESAME). */

@@ -23,8 +23,17 @@ export interface ShaAnswer {
   /** Full SHA of the chart commit (`git log -n1 -- <chart paths>` at builtCommit, or the tag). */
   chartCommit: string;
   relation: ShaRelation;
-  /** One or two sentences: why the chart commit is what it is. */
-  reason: string;
+  /** What the relation rests on (src/commands/sha-text.ts says it in words). */
+  why: {
+    /** The commit asked about is on the default branch's first-parent chain (CI built it itself). */
+    onFirstParent: boolean;
+    /** The tag chartpress took, when a tag made the chart commit. */
+    viaTag: string | null;
+    /** "merge-same-as-parent": the parent whose chart paths the merge has. */
+    parent: string | null;
+    /** "outside-chart-paths": the commit is a merge that changed nothing under the chart paths. */
+    merge: boolean;
+  };
   /** PR number when known (asked as a PR, or read from the merge commit's subject). */
   pr: number | null;
   /** The version to pin: the published entry's when there is one, else the predicted one. */
@@ -59,14 +68,16 @@ export interface ShaAnswer {
     /** The copy was generated before the merge: it cannot know of this chart version yet. */
     olderThanMerge: boolean;
   };
-  /** The deploy repository's pin (filled by `answer`; null when not asked for or no deploy repo). */
   /** Things the person should know about how the answer was found (e.g. GitHub was unreachable). */
   notes?: string[];
+  /** The deploy repository's pin (filled by `answer`; null when not asked for or no deploy repo). */
   pin: PinInfo | null;
 }
 
 /** What a pinned-but-missing chart version most likely meant (for `why`). */
 export interface VersionExplanation {
+  /** The version explained. */
+  version: string;
   /** The index entry for exactly this version, if there is one. */
   published: IndexEntry | null;
   /** Full SHA the version names, when it names one that exists in the repository. */
@@ -82,8 +93,10 @@ export interface VersionExplanation {
     | "no-sha";
   /** The chart that commit really has (null when there is none to offer). */
   correct: ShaAnswer | null;
-  /** One or two sentences for chat. */
-  message: string;
+  /** "pr-branch" without `correct`: the default branch the commit is not merged into. */
+  branch: string | null;
+  /** "unknown-sha": why the commit could not be found (one line). */
+  lookupError: string | null;
 }
 
 /** The deploy repository's pin, next to an answer. */

@@ -21,7 +21,7 @@ import { Metrics } from "../src/metrics.ts";
 import { registerWebhook } from "../src/notify/webhook.ts";
 import { openStore } from "../src/store/store.ts";
 import { startFakeGitHub } from "../test/fakes/github.ts";
-import { indexYaml, startIndexServer } from "../test/fakes/index-server.ts";
+import { indexYaml, startIndexServer, withEntries } from "../test/fakes/index-server.ts";
 import { TestRepo } from "../test/helpers/git.ts";
 import { prRepo } from "../test/helpers/notify.ts";
 
@@ -34,11 +34,8 @@ const repo = TestRepo.create();
 const t = prRepo(repo);
 const base = existsSync(REAL) ? readFileSync(REAL, "utf8") : indexYaml({ binderhub: [t.existing] });
 /** `body` with one more binderhub entry (its lines as Helm writes them, under the existing key). */
-const withEntry = (body: string, version: string) => {
-  const one = indexYaml({ binderhub: [{ version, created: new Date().toISOString() }] });
-  const lines = one.slice(one.indexOf("  binderhub:\n") + "  binderhub:\n".length, one.indexOf("generated:"));
-  return body.replace("  binderhub:\n", `  binderhub:\n${lines}`);
-};
+const withEntry = (body: string, version: string) =>
+  withEntries(body, "binderhub", [{ version, created: new Date().toISOString() }]);
 let body = base.includes("  binderhub:\n") ? base : indexYaml({ binderhub: [t.existing] });
 const index = await startIndexServer({ body });
 const github = await startFakeGitHub();

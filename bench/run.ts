@@ -11,7 +11,15 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 // sha-history.ts is a correctness check over the whole binderhub history, not a benchmark: run it alone.
-const all = ["startup.ts", "index-parse.ts", "sha-warm.ts", "diagnose-50mb.ts", "diagnose-slow-path.ts", "notify.ts"];
+const all = [
+  "startup.ts",
+  "index-parse.ts",
+  "sha-warm.ts",
+  "sha-repeat.ts",
+  "diagnose-50mb.ts",
+  "diagnose-slow-path.ts",
+  "notify.ts",
+];
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? all.filter((f) => wanted.some((w) => f.includes(w))) : all;
 let failed = 0;

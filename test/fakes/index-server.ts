@@ -168,3 +168,15 @@ export function indexYaml(charts: Record<string, FakeChartEntry[]>, generated = 
   out.push(`generated: "${generated}"`, "");
   return out.join("\n");
 }
+
+/**
+ * `body` (an index as Helm writes it, e.g. the real one) with `entries` of `chart` added first under its
+ * existing key, written as indexYaml writes them.
+ */
+export function withEntries(body: string, chart: string, entries: FakeChartEntry[]): string {
+  const key = `  ${chart}:\n`;
+  if (!body.includes(key)) throw new Error(`the index has no ${chart} entries to add to`);
+  const one = indexYaml({ [chart]: entries });
+  const lines = one.slice(one.indexOf(key) + key.length, one.indexOf("generated:"));
+  return body.replace(key, `${key}${lines}`);
+}

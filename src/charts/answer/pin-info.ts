@@ -47,9 +47,29 @@ export async function pinInfo(
   };
 }
 
+/**
+ * Counts already made, per parsed index (its entry list of a chart, the same array until the index
+ * changes): a repeated question would otherwise parse every entry's date again (~700 for binderhub).
+ */
+const counted = new WeakMap<readonly unknown[], Map<string, number | null>>();
+
 /** Published versions created after the pin, up to and including the answer (see PinInfo.behind). */
 export function versionsBetween(snap: IndexSnapshot, chart: string, pinned: string, a: ShaAnswer): number | null {
   if (pinned === a.version) return 0;
+  const list = snap.versions(chart);
+  let memo = counted.get(list);
+  if (!memo || memo.size > 1000) {
+    memo = new Map();
+    counted.set(list, memo);
+  }
+  const key = `${pinned}\0${a.version}\0${a.publishedAt ?? ""}\0${a.published}`;
+  if (memo.has(key)) return memo.get(key) ?? null;
+  const n = countBetween(snap, chart, pinned, a);
+  memo.set(key, n);
+  return n;
+}
+
+function countBetween(snap: IndexSnapshot, chart: string, pinned: string, a: ShaAnswer): number | null {
   const p = snap.byVersion(chart, pinned);
   if (!p?.created) return null;
   const from = Date.parse(p.created);

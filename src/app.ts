@@ -9,6 +9,7 @@ import { redactor } from "./config/secrets.ts";
 import { AccessPolicy, accessProblems } from "./core/access.ts";
 import { Bot } from "./core/bot.ts";
 import type { CommandSpec } from "./core/command.ts";
+import { errorLine } from "./core/one-line.ts";
 import { Registry } from "./core/registry.ts";
 import { githubClient, type Octokit } from "./github/client.ts";
 import { githubMembership } from "./github/membership.ts";
@@ -58,7 +59,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
   // Said once when the store stops answering and once when it is back (not once per failed call).
   store.health?.on("down", (err: unknown) =>
     log.error(
-      { err: redact(String((err as Error)?.message ?? err)), store: store.status?.().detail },
+      { err: redact(errorLine(err)), store: store.status?.().detail },
       "store unreachable: /readyz says not ready; duplicate events are caught in memory only, and what needs the store (waiters, history) fails with a line saying so until it is back",
     ),
   );

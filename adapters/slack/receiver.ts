@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { App, Receiver, Logger as SlackLogger } from "@slack/bolt";
 import { HTTPResponseAck, verifySlackRequest } from "@slack/bolt";
+import { errorLine } from "../../src/core/one-line.ts";
 import { BodyTooLargeError, type HttpServer, readBody, sendJson } from "../../src/http/server.ts";
 
 /** Slack refuses requests older than five minutes; so do we, and (clocks drift) as far in the future. */
@@ -32,7 +33,7 @@ export function checkSignature(
     });
     return null;
   } catch (err) {
-    const why = (err as Error).message;
+    const why = errorLine(err);
     if (/stale/.test(why)) return "stale timestamp";
     if (/version/.test(why)) return "unknown signature version";
     return "signature mismatch";
@@ -143,7 +144,7 @@ export class SlackHttpReceiver implements Receiver {
         ...(reason ? { retryReason: reason } : {}),
       });
     } catch (err) {
-      this.opts.logger.error(`slack event failed: ${(err as Error).message}`);
+      this.opts.logger.error(`slack event failed: ${errorLine(err)}`);
       if (!res.headersSent) sendJson(res, 500, { error: "event failed" });
     }
   }

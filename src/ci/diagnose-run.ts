@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { errorLine } from "../core/one-line.ts";
 import { diagnoseAsync, type Verdict, type VerdictKind } from "../diagnose/index.ts";
 import type { HistoryEntry, VerdictHistory } from "./history.ts";
 import { CiError, type CiJob, type CiProvider, type CiRun, type JobLog } from "./provider.ts";
@@ -141,7 +142,7 @@ export class RunDiagnoser {
     try {
       recent = await ci.recentRuns(workflow, run.branch, STREAK_LIST);
     } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, "could not list earlier runs for the streak");
+      this.o.log.warn({ err: errorLine(err) }, "could not list earlier runs for the streak");
       return;
     }
     const earlier = recent

@@ -2,6 +2,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { configPath, loadConfig } from "../config/load.ts";
 import { answering } from "../core/adapter.ts";
+import { errorLine } from "../core/one-line.ts";
 import { renderPlain } from "../core/render.ts";
 import type { Reply } from "../core/reply.ts";
 import { startApp } from "./start-error.ts";
@@ -71,7 +72,7 @@ export async function ask(argv: string[], io: { stdin: NodeJS.ReadableStream; st
         outlet,
       );
     } catch (err) {
-      reply = { ok: false, blocks: [], error: app.redact(String((err as Error)?.message ?? err)), command: null };
+      reply = { ok: false, blocks: [], error: app.redact(errorLine(err)), command: null };
     }
     print(input, reply);
     done();

@@ -84,7 +84,7 @@ export const sha: CommandSpec<Services> = {
       try {
         waiter = await svc.addWaiter(a, ctx.message);
       } catch (e) {
-        ctx.log.warn({ err: (e as Error).message }, "could not register a waiter");
+        ctx.log.warn({ err: errorLine(e) }, "could not register a waiter");
       }
     }
     return ok(render(a, waiter !== null, ctx.services.now()), data(a, waiter));

@@ -1,4 +1,5 @@
 import type { CommandSpec } from "../core/command.ts";
+import { errorLine } from "../core/one-line.ts";
 import { type Block, fields, list, ok, para } from "../core/reply.ts";
 import { type ChartStatus, chartStatus } from "../deploy/chart-status.ts";
 import type { SiteHealth } from "../deploy/health.ts";
@@ -35,7 +36,7 @@ export const status: CommandSpec<Services> = {
       Promise.all(s.charts.charts().map((c) => chartStatus(s, c))),
       lastDeployRun(s).then(
         (r): { run: LastRun | null; error: string | null } => ({ run: r, error: null }),
-        (e: unknown) => ({ run: null, error: (e as Error).message }),
+        (e: unknown) => ({ run: null, error: errorLine(e) }),
       ),
       allSiteHealth(s),
     ]);

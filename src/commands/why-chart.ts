@@ -63,7 +63,7 @@ async function pinnedAt(
     try {
       text = await ctx.services.ci.file(path, run.sha);
     } catch (err) {
-      ctx.log.warn({ err: (err as Error).message, path }, "could not read the chart pin");
+      ctx.log.warn({ err: errorLine(err), path }, "could not read the chart pin");
       return null;
     }
     if (text === null) continue;
@@ -127,7 +127,7 @@ async function registerChartWaiter(ctx: Ctx, ex: VersionExplanation): Promise<bo
     await ctx.services.charts.addWaiter(ex.correct, ctx.message);
     return true;
   } catch (err) {
-    ctx.log.warn({ err: (err as Error).message }, "could not register a waiter");
+    ctx.log.warn({ err: errorLine(err) }, "could not register a waiter");
     return false;
   }
 }

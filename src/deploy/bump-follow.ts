@@ -1,6 +1,7 @@
 /** After a bump: follow its PR until merged, then the deploy run of the merge, and say how it ended. */
 
 import type { CiRun } from "../ci/provider.ts";
+import { errorLine } from "../core/one-line.ts";
 import type { Services } from "../services.ts";
 import { splitRepo } from "./deploy-file.ts";
 import { describeRun, type LastRun } from "./last-run.ts";
@@ -52,7 +53,7 @@ export async function followBump(s: Deps, pr: number, signal: AbortSignal): Prom
         if (done) return { kind: "deployed", mergeSha, last: await describeRun(s, done) };
       }
     } catch (err) {
-      s.log.warn({ err: String((err as Error)?.message ?? err), pr }, "bump follow: could not look at the PR or its deploy");
+      s.log.warn({ err: errorLine(err), pr }, "bump follow: could not look at the PR or its deploy");
     }
     await pause(pollMs, signal);
   }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { AdapterStatus } from "../core/adapter.ts";
+import { errorLine } from "../core/one-line.ts";
 import type { Metrics } from "../metrics.ts";
 
 /** A route handler. It owns the response; read the raw body with `readBody` (webhook signatures need the bytes). */
@@ -116,7 +117,7 @@ export class HttpServer {
       try {
         s = check();
       } catch (err) {
-        s = { connected: false, detail: `status failed: ${(err as Error).message}` };
+        s = { connected: false, detail: `status failed: ${errorLine(err)}` };
       }
       adapters[name] = s;
       if (!s.connected) ready = false;

@@ -1,4 +1,5 @@
 import type { CiRun } from "../ci/provider.ts";
+import { errorLine } from "../core/one-line.ts";
 import { code, type Inline, link, list, para, type Reply, strong } from "../core/reply.ts";
 import { chartStatus } from "../deploy/chart-status.ts";
 import { describeRun, type LastRun } from "../deploy/last-run.ts";
@@ -33,7 +34,7 @@ export class DeployWatcher {
     try {
       runs = await s.ci.recentRuns(d.workflow, d.branch, RECENT);
     } catch (e) {
-      s.log.warn({ err: (e as Error).message }, "deploy poll failed");
+      s.log.warn({ err: errorLine(e) }, "deploy poll failed");
       return;
     }
     const ended = runs.filter((r) => r.conclusion !== "running");
@@ -46,7 +47,7 @@ export class DeployWatcher {
     const fresh = ended.filter((r) => !known.has(r.id)).reverse(); // oldest first
     for (const run of fresh) {
       const report = await describeRun(s, run).catch(
-        (e: unknown): LastRun => ({ run, verdict: null, failedJobs: [], error: (e as Error).message }),
+        (e: unknown): LastRun => ({ run, verdict: null, failedJobs: [], error: errorLine(e) }),
       );
       await this.outbox.enqueue(
         `deploy:${d.github}:${run.id}`,

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { ChartService } from "../charts/answer/service.ts";
 import type { IndexEntry } from "../charts/index/chart-index.ts";
 import type { ChartConfig } from "../config/schema.ts";
+import { errorLine } from "../core/one-line.ts";
 import type { Octokit } from "../github/client.ts";
 import type { Store } from "../store/store.ts";
 import type { Outbox } from "./outbox.ts";
@@ -50,7 +51,7 @@ export class IndexWatcher {
       await index.refresh();
     } catch (e) {
       // the source failed: nothing is recorded, so nothing is lost; the next poll tries again
-      log.warn({ chart: cfg.name, err: (e as Error).message }, "index poll failed");
+      log.warn({ chart: cfg.name, err: errorLine(e) }, "index poll failed");
       return;
     }
     const snap = await index.get({ maxAgeMs: Number.POSITIVE_INFINITY });

@@ -78,7 +78,7 @@ export class Outbox {
     const tick = () => {
       this.#scanTimer = setTimeout(() => {
         void this.scan()
-          .catch((e) => this.#o.log.warn({ err: (e as Error).message }, "outbox scan failed"))
+          .catch((e) => this.#o.log.warn({ err: errorLine(e) }, "outbox scan failed"))
           .finally(() => {
             if (!this.#stopped) tick();
           });
@@ -150,7 +150,7 @@ export class Outbox {
         for (const key of due) {
           if (this.#stopped) return;
           await this.#deliver(key).catch((e) => {
-            this.#o.log.warn({ notification: key, err: (e as Error).message }, "outbox store error; will try again");
+            this.#o.log.warn({ notification: key, err: errorLine(e) }, "outbox store error; will try again");
             this.#pending.set(key, Date.now() + this.#o.retryDelayMs);
           });
         }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import cron from "node-cron";
 import type { Logger } from "pino";
+import { errorLine } from "../core/one-line.ts";
 import type { Store } from "../store/store.ts";
 
 export interface Job {
@@ -39,7 +40,7 @@ export class Schedules {
           try {
             await job.run();
           } catch (e) {
-            this.log.warn({ job: job.name, err: (e as Error).message }, "scheduled job failed");
+            this.log.warn({ job: job.name, err: errorLine(e) }, "scheduled job failed");
           }
         },
         { name: `notify-${job.name}`, noOverlap: true },
@@ -66,7 +67,7 @@ export class Schedules {
     try {
       held = await this.store.lease(`notify:lease:${name}`, this.owner, this.leaseMs);
     } catch (e) {
-      this.log.warn({ job: name, err: (e as Error).message }, "cannot take the schedule lease");
+      this.log.warn({ job: name, err: errorLine(e) }, "cannot take the schedule lease");
     }
     if (held !== this.#held.has(name))
       this.log.info({ job: name, owner: this.owner }, held ? "schedule lease taken" : "schedule lease lost");

@@ -1,6 +1,7 @@
 import { Webhooks } from "@octokit/webhooks";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
+import { errorLine } from "../core/one-line.ts";
 import { BodyTooLargeError, type HttpServer, readBody, sendJson } from "../http/server.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Store } from "../store/store.ts";
@@ -41,7 +42,7 @@ export function registerWebhook(http: HttpServer, o: WebhookOptions): void {
     o.config.charts.flatMap((c) => [c.github.toLowerCase(), pagesRepo(c.index)].filter((r): r is string => r !== null)),
   );
   const poll = (what: string, run: () => Promise<void>) =>
-    void run().catch((e) => log.warn({ what, err: (e as Error).message }, "webhook-triggered poll failed"));
+    void run().catch((e) => log.warn({ what, err: errorLine(e) }, "webhook-triggered poll failed"));
 
   webhooks?.on("workflow_run.completed", ({ payload }) => {
     if (payload.repository.full_name.toLowerCase() === deploy) poll("deploys", () => o.notifier.deploys.poll());
@@ -81,6 +82,6 @@ export function registerWebhook(http: HttpServer, o: WebhookOptions): void {
     sendJson(res, 202, { ok: true });
     await webhooks
       .receive({ id, name, payload } as Parameters<typeof webhooks.receive>[0])
-      .catch((e) => log.warn({ delivery: id, event: name, err: (e as Error).message }, "webhook handler failed"));
+      .catch((e) => log.warn({ delivery: id, event: name, err: errorLine(e) }, "webhook handler failed"));
   });
 }

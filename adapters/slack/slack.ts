@@ -156,7 +156,7 @@ export class SlackAdapter implements Adapter {
       this.#onEvent("app_mention", event as unknown as SlackMessageEvent, body as { event_id?: string }),
     );
     app.error(async (err) => {
-      this.#log.error({ err: err.message }, "slack listener failed");
+      this.#log.error({ err: slackErrorLine(err) }, "slack listener failed");
       this.#opts.metrics?.error("slack", "listener");
     });
     this.#app = app;

@@ -84,7 +84,7 @@ describe("!binder status against a fake GitHub, a chart repository, its index an
     expect(data.sites[0]).toMatchObject({ site: "staging", ok: null });
     // Refused, or a kept-alive connection found closed: either way the reason is said.
     expect(data.sites[0]?.error).toMatch(/ECONNREFUSED|UND_ERR_SOCKET/);
-    expect(renderPlain(r!)).toMatch(/staging .*: unknown \((ECONNREFUSED|UND_ERR_SOCKET)/);
+    expect(renderPlain(r!)).toMatch(/staging .*: unknown \((connect ECONNREFUSED [\d.:]+|ECONNREFUSED|UND_ERR_SOCKET: )/);
     w.github.setFile(DEPLOY, CHART_FILE, deployChartYaml(w.v.v4), "main");
     const up = await say(app, "!binder status", { userId: "carol" });
     expect((up!.data as StatusData).charts[0]).toMatchObject({ pinned: w.v.v4, versionsBehind: 0, prs: [] });

@@ -60,3 +60,24 @@ describe("a network failure as one line", () => {
     expect(networkCause("nothing")).toBe("network error");
   });
 });
+
+describe("the adapters' error lines: errorLine with the platform's code, never a token", () => {
+  it("Matrix: the errcode and status of a MatrixError; a token in a URL scrubbed", async () => {
+    const { MatrixError } = await import("matrix-js-sdk");
+    const { matrixErrorLine } = await import("../adapters/matrix/errors.ts");
+    expect(matrixErrorLine(new MatrixError({ errcode: "M_FORBIDDEN", error: "You are not invited" }, 403))).toBe(
+      "M_FORBIDDEN 403: You are not invited",
+    );
+    const leaky = new Error("GET https://hs/_matrix/client/v3/sync?access_token=syt_secret&since=s1 failed\n    at x");
+    expect(matrixErrorLine(leaky)).toBe("GET https://hs/_matrix/client/v3/sync?access_token=***&since=s1 failed");
+  });
+
+  it("Slack: the Web API's error code when it has one; a token in a message scrubbed", async () => {
+    const { slackErrorLine } = await import("../adapters/slack/log.ts");
+    expect(slackErrorLine({ message: "An API error occurred: invalid_auth", data: { ok: false, error: "invalid_auth" } })).toBe(
+      "invalid_auth",
+    );
+    expect(slackErrorLine(new Error("socket for xapp-1-A0-123-abc closed\n    at y"))).toBe("socket for xapp-*** closed");
+    expect(slackErrorLine(null)).toBe("null");
+  });
+});

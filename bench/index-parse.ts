@@ -22,8 +22,8 @@ import yaml from "js-yaml";
 import { ChartIndex } from "../src/charts/index/chart-index.ts";
 import { parseIndex } from "../src/charts/index/parse.ts";
 import { parseChartVersion } from "../src/charts/index/version-format.ts";
-import { silentLogger } from "../src/log.ts";
 import { startIndexServer } from "../test/fakes/index-server.ts";
+import { silentLogger } from "../test/helpers/log.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REAL = path.resolve(here, "../../shared/data/helm-chart-index-2024-10-24.yaml");

@@ -16,13 +16,13 @@ import { fileURLToPath } from "node:url";
 import { createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { HttpServer } from "../src/http/server.ts";
-import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { registerWebhook } from "../src/notify/webhook.ts";
 import { openStore } from "../src/store/store.ts";
 import { startFakeGitHub } from "../test/fakes/github.ts";
 import { indexYaml, startIndexServer, withEntries } from "../test/fakes/index-server.ts";
 import { TestRepo } from "../test/helpers/git.ts";
+import { silentLogger } from "../test/helpers/log.ts";
 import { prRepo } from "../test/helpers/notify.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

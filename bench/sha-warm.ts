@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { ChartService } from "../src/charts/answer/service.ts";
 import { Git } from "../src/charts/git/git.ts";
 import { parseConfig } from "../src/config/load.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
+import { silentLogger } from "../test/helpers/log.ts";
 
 const REAL = process.env.BINDERHUB_GIT ?? "";
 const REAL_INDEX = new URL("../../shared/data/helm-chart-index-2024-10-24.yaml", import.meta.url).pathname;

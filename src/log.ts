@@ -41,8 +41,3 @@ export function createLogger(opts: LogOptions): Logger {
     destination,
   );
 }
-
-/** A logger that writes nothing, for tests and library use. */
-export function silentLogger(): Logger {
-  return pino({ level: "silent" });
-}

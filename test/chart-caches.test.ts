@@ -5,10 +5,10 @@ import { ChartService } from "../src/charts/answer/service.ts";
 import { PinReader } from "../src/charts/index/deploy-pin.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { createOctokit } from "../src/github/client.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 const DEPLOY = "jupyterhub/mybinder.org-deploy";
 const FILE = "mybinder/Chart.yaml";

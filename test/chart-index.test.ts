@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ChartIndex, formatAge } from "../src/charts/index/chart-index.ts";
 import { parseIndex } from "../src/charts/index/parse.ts";
 import { parseChartVersion, shaMatches } from "../src/charts/index/version-format.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
 import { type FakeChartEntry, type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
+import { silentLogger } from "./helpers/log.ts";
 import { skipWhy } from "./helpers/skip.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

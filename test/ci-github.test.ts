@@ -5,9 +5,9 @@ import { GitHubActionsProvider } from "../src/ci/github-actions.ts";
 import { type HistoryEntry, VerdictHistory } from "../src/ci/history.ts";
 import { CiError, fetchLogTail, readTail } from "../src/ci/provider.ts";
 import { createOctokit } from "../src/github/client.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 const DEPLOY = "jupyterhub/mybinder.org-deploy";
 

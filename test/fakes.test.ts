@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createOctokit } from "../src/github/client.ts";
-import { silentLogger } from "../src/log.ts";
 import { startFakeGitHub } from "./fakes/github.ts";
 import { startIndexServer } from "./fakes/index-server.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 describe("fake index server speaks HTTP caching like GitHub Pages", () => {
   it("ETag and Last-Modified 304s, a new body gets new validators, forced failures", async () => {

@@ -4,8 +4,8 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOctokit, githubClient, githubErrorLine, isNotModified, type Octokit } from "../src/github/client.ts";
-import { silentLogger } from "../src/log.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 const REPO = { owner: "jupyterhub", repo: "binderhub" };
 const FULL = "jupyterhub/binderhub";

@@ -3,10 +3,10 @@ import { MatrixAdapter, type MatrixAdapterOptions } from "../adapters/matrix/mat
 import { escapeHtml, renderHtml } from "../adapters/matrix/render.ts";
 import type { App } from "../src/app.ts";
 import { renderMarkdown } from "../src/core/render.ts";
-import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { type FakeEvent, FakeHomeserver } from "./fakes/matrix-homeserver.ts";
 import { testApp } from "./helpers/app.ts";
+import { silentLogger } from "./helpers/log.ts";
 import { freePort } from "./helpers/net.ts";
 import { ManualTimers } from "./helpers/timers.ts";
 

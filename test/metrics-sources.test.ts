@@ -6,11 +6,11 @@ import { Mirror } from "../src/charts/git/mirror.ts";
 import { ChartIndex } from "../src/charts/index/chart-index.ts";
 import { fetchLogTail } from "../src/ci/provider.ts";
 import { createOctokit } from "../src/github/client.ts";
-import { silentLogger } from "../src/log.ts";
 import { metrics } from "../src/metrics.ts";
 import { startFakeGitHub } from "./fakes/github.ts";
 import { indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { TestRepo } from "./helpers/git.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 /** How many calls to `source` the process-wide latency histogram has seen. */
 async function calls(source: string): Promise<number> {

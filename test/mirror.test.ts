@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gitCommandLine } from "../src/charts/git/git.ts";
 import { Mirror } from "../src/charts/git/mirror.ts";
-import { silentLogger } from "../src/log.ts";
 import { TestRepo } from "./helpers/git.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 describe("mirror", () => {
   it("survives several processes cloning the same mirror at once: one wins, none deletes another's", async () => {

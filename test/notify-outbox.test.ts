@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import { para, type Reply } from "../src/core/reply.ts";
-import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { Outbox, type Send } from "../src/notify/outbox.ts";
 import type { Target } from "../src/notify/subscriptions.ts";
 import { openStore, type Store } from "../src/store/store.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 const reply = (text: string): Reply => ({ ok: true, blocks: [para(text)] });
 const room: Target = { platform: "test", room: "r1" };

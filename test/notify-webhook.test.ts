@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { App } from "../src/app.ts";
 import { renderPlain } from "../src/core/render.ts";
 import { HttpServer } from "../src/http/server.ts";
-import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { registerWebhook } from "../src/notify/webhook.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartBotYaml, testApp } from "./helpers/app.ts";
 import { TestRepo } from "./helpers/git.ts";
+import { silentLogger } from "./helpers/log.ts";
 import { prRepo } from "./helpers/notify.ts";
 
 const SECRET = "hook-secret-123";

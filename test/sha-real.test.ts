@@ -8,9 +8,9 @@ import { ChartService } from "../src/charts/answer/service.ts";
 import { ChartIndex, type IndexSnapshot } from "../src/charts/index/chart-index.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { renderPlain } from "../src/core/render.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
 import { say, testApp } from "./helpers/app.ts";
+import { silentLogger } from "./helpers/log.ts";
 import { freePort } from "./helpers/net.ts";
 import { skipWhy } from "./helpers/skip.ts";
 

@@ -8,13 +8,13 @@ import { ShaError } from "../src/charts/errors.ts";
 import { explanationText, reasonText } from "../src/commands/sha-text.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { createOctokit } from "../src/github/client.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { type FakeChartEntry, type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartBotYaml } from "./helpers/app.ts";
 import { incident2018 } from "./helpers/fixtures.ts";
 import { TestRepo } from "./helpers/git.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 /*
  * Repositories built here reproduce each case of the chartpress rule. Expected chart commits are

@@ -5,12 +5,12 @@ import cron from "node-cron";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChartService } from "../src/charts/answer/service.ts";
 import { parseConfig } from "../src/config/load.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
 import { indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartBotYaml } from "./helpers/app.ts";
 import { incident2018 } from "./helpers/fixtures.ts";
 import { TestRepo } from "./helpers/git.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -4,10 +4,10 @@ import { renderSlack } from "../adapters/slack/render.ts";
 import { SlackAdapter, SlackStartError } from "../adapters/slack/slack.ts";
 import type { App } from "../src/app.ts";
 import { HttpServer } from "../src/http/server.ts";
-import { silentLogger } from "../src/log.ts";
 import { Metrics } from "../src/metrics.ts";
 import { FakeSlack } from "./fakes/slack.ts";
 import { testApp } from "./helpers/app.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 let fake: FakeSlack;
 let app: App;

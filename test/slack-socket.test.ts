@@ -4,10 +4,10 @@ import { renderSlack } from "../adapters/slack/render.ts";
 import { SlackAdapter, type SlackAdapterOptions, SlackStartError } from "../adapters/slack/slack.ts";
 import type { App } from "../src/app.ts";
 import type { Message } from "../src/core/message.ts";
-import { silentLogger } from "../src/log.ts";
 import { countingHandler, Metrics } from "../src/metrics.ts";
 import { FakeSlack } from "./fakes/slack.ts";
 import { testApp } from "./helpers/app.ts";
+import { silentLogger } from "./helpers/log.ts";
 import { ManualTimers } from "./helpers/timers.ts";
 
 let fake: FakeSlack;

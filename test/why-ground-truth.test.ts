@@ -3,10 +3,10 @@ import { type App, createApp } from "../src/app.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { renderPlain } from "../src/core/render.ts";
 import { diagnose } from "../src/diagnose/index.ts";
-import { silentLogger } from "../src/log.ts";
 import { openStore } from "../src/store/store.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { chartBotYaml, say } from "./helpers/app.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 /**
  * `why` takes the CI API's conclusion as ground truth (issue #8): a job GitHub reports as failed is never

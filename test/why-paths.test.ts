@@ -5,11 +5,11 @@ import { parseConfig } from "../src/config/load.ts";
 import type { CommandSpec } from "../src/core/command.ts";
 import { renderPlain } from "../src/core/render.ts";
 import type { Reply } from "../src/core/reply.ts";
-import { silentLogger } from "../src/log.ts";
 import type { Services } from "../src/services.ts";
 import { openStore } from "../src/store/store.ts";
 import { type FakeGitHub, type FakeJob, type FakeRun, startFakeGitHub } from "./fakes/github.ts";
 import { chartBotYaml, say } from "./helpers/app.ts";
+import { silentLogger } from "./helpers/log.ts";
 
 /**
  * The answers of `why` that why-github.test.ts does not reach: a run still running or not failed, a

@@ -5,9 +5,9 @@ import type { CommandSpec } from "../../src/core/command.ts";
 import type { Message } from "../../src/core/message.ts";
 import { renderPlain } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
-import { silentLogger } from "../../src/log.ts";
 import type { Services } from "../../src/services.ts";
 import { openStore } from "../../src/store/store.ts";
+import { silentLogger } from "./log.ts";
 
 /**
  * A config with the one chart, binderhub, on the memory store. Without options it is the smallest

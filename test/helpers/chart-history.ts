@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChartService } from "../../src/charts/answer/service.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/store/store.ts";
+import { silentLogger } from "./log.ts";
 
 /**
  * The real-history check for any chartpress chart: every version the chart index ever published

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChartService } from "../../src/charts/answer/service.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/store/store.ts";
+import { silentLogger } from "./log.ts";
 
 /**
  * A ChartService for one chart of a test repository and index, on the memory store, its mirror in a

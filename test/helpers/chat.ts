@@ -3,9 +3,9 @@ import { MatrixAdapter } from "../../adapters/matrix/matrix.ts";
 import { ShellAdapter } from "../../adapters/shell/shell.ts";
 import { SlackAdapter } from "../../adapters/slack/slack.ts";
 import type { App } from "../../src/app.ts";
-import { silentLogger } from "../../src/log.ts";
 import { type FakeEvent, FakeHomeserver } from "../fakes/matrix-homeserver.ts";
 import { FakeSlack } from "../fakes/slack.ts";
+import { silentLogger } from "./log.ts";
 
 /** What a test started; `stop` ends it all (adapter first, then the fake). */
 type Cleanup = () => Promise<void>;

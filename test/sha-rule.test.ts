@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChartService } from "../src/charts/answer/service.ts";
 import type { ShaAnswer } from "../src/charts/answer/types.ts";
 import { ShaError } from "../src/charts/errors.ts";
-import { explanationText, reasonText } from "../src/commands/sha-text.ts";
+import { explanationText, reasonText, shaErrorDetail, shaErrorText } from "../src/commands/sha-text.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { createOctokit } from "../src/github/client.ts";
 import { openStore, type Store } from "../src/store/store.ts";
@@ -265,14 +265,14 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
   it("a commit not merged anywhere has no chart", async () => {
     const e = await errorOf(ask(c.unmerged!));
     expect(e.code).toBe("not-merged");
-    expect(e.message).toContain("not merged into main");
-    expect(e.message).toContain("unmerged");
+    expect(shaErrorText(e)).toContain("not merged into main");
+    expect(shaErrorText(e)).toContain("unmerged");
   });
 
   it("a commit of an open PR from a fork is found through refs/pull and named by its PR", async () => {
     const e = await errorOf(ask(h(c.forkPr!, 10)));
     expect(e.code).toBe("not-merged");
-    expect(e.message).toBe(
+    expect(shaErrorText(e)).toBe(
       `${h(c.forkPr!, 8)} is not merged into main (it is on PR #1234): there is no chart for it until it is merged.`,
     );
     expect(e.data).toMatchObject({ commit: c.forkPr, prs: [1234] });
@@ -282,19 +282,19 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     expect(h(c.collA!)).toBe(h(c.collB!));
     const e = await errorOf(ask(h(c.collA!)));
     expect(e.code).toBe("ambiguous");
-    expect(e.detail.join("\n")).toContain(c.collA!.slice(0, 12));
-    expect(e.detail.join("\n")).toContain(c.collB!.slice(0, 12));
+    expect(shaErrorDetail(e).join("\n")).toContain(c.collA!.slice(0, 12));
+    expect(shaErrorDetail(e).join("\n")).toContain(c.collB!.slice(0, 12));
   });
 
   it("unknown refs and commits without chartpress.yaml are one clear line", async () => {
     const u = await errorOf(ask("deadbeefdeadbeef"));
     expect(u.code).toBe("unknown-ref");
-    expect(u.message).toMatch(/^No commit deadbeefdeadbeef in jupyterhub\/binderhub/);
+    expect(shaErrorText(u)).toMatch(/^No commit deadbeefdeadbeef in jupyterhub\/binderhub/);
     const n = await errorOf(ask(c.readme!));
     expect(n.code).toBe("no-chartpress");
-    expect(n.message).toContain("There is no chartpress.yaml (nor a build.py) next to binderhub/Chart.yaml");
+    expect(shaErrorText(n)).toContain("There is no chartpress.yaml (nor a build.py) next to binderhub/Chart.yaml");
     const b = await errorOf(w.svc.answer("binderhub", { kind: "branch", name: "no-such-branch" }, { pin: false }));
-    expect(b.message).toContain("no branch or tag 'no-such-branch'");
+    expect(shaErrorText(b)).toContain("no branch or tag 'no-such-branch'");
   });
 
   it("fetches on demand when a commit is unknown, and coalesces concurrent fetches", async () => {
@@ -317,11 +317,11 @@ describe("chartpress >= 2 era (baseVersion, rebuildOnContextPathChanges: false)"
     w.github.setPull("jupyterhub/binderhub", 500, { state: "open" });
     const e = await errorOf(w.svc.answer("binderhub", { kind: "pr", number: 500 }, { pin: false }));
     expect(e.code).toBe("pr-not-merged");
-    expect(e.message).toBe("PR #500 is not merged yet: there is no chart for it until it is merged.");
+    expect(shaErrorText(e)).toBe("PR #500 is not merged yet: there is no chart for it until it is merged.");
     w.github.failNext("/repos/jupyterhub/binderhub/pulls/501", 500, { times: 5 });
     const g = await errorOf(w.svc.answer("binderhub", { kind: "pr", number: 501 }, { pin: false }));
     expect(g.code).toBe("github");
-    expect(g.message).toContain("GitHub");
+    expect(shaErrorText(g)).toContain("GitHub");
   });
 
   it("reads the deploy pin and counts the versions between it and the answer", async () => {

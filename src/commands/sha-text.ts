@@ -1,9 +1,12 @@
 /**
  * The sentences people read about chart versions, made from the data src/charts/ returns (an
- * answer's relation, a version explanation). `sha`, `why` and the deploy commands use them.
+ * answer's relation, a version explanation, a ShaError's problem). `sha`, `why` and the deploy
+ * commands use them.
  */
 
 import { PUBLISH_DELAY, type ShaAnswer, type VersionExplanation } from "../charts/answer/types.ts";
+import { ShaError, type ShaProblem } from "../charts/errors.ts";
+import { errorLine } from "../core/one-line.ts";
 
 const short = (sha: string, n = 8) => sha.slice(0, n);
 
@@ -32,6 +35,12 @@ export function reasonText(a: ShaAnswer): string {
   }
 }
 
+/** What the person should know about how the answer was found (e.g. GitHub was unreachable). */
+export function notesText(a: ShaAnswer): string[] {
+  const f = a.foundWithoutGitHub;
+  return f ? [`${f.githubError}; found the merge of #${f.pr} in the history instead.`] : [];
+}
+
 /** One or two sentences: what a (pinned) chart version names, and which version was meant. */
 export function explanationText(x: VersionExplanation): string {
   const { version } = x;
@@ -41,7 +50,7 @@ export function explanationText(x: VersionExplanation): string {
     case "no-sha":
       return `${version} is not in the chart index, and it names no commit (it has no hash in it).`;
     case "unknown-sha":
-      return `${version} is not in the chart index: ${x.lookupError ?? ""}`;
+      return `${version} is not in the chart index: ${x.lookupError instanceof ShaError ? shaErrorText(x.lookupError) : (x.lookupError?.message ?? "")}`;
   }
   const commit = x.sha ?? "";
   const a = x.correct;
@@ -58,5 +67,66 @@ export function explanationText(x: VersionExplanation): string {
       return `${version} names the right commit (${short(commit)}), but the chart was published as ${a.version}${pub}.`;
     case "not-published-yet":
       return `${version} names the chart commit ${short(commit)}, but no chart for it is in the index yet (merged ${a.minutesSinceMerge} min ago; publishing usually takes ~${PUBLISH_DELAY.medianMin} min, 90% within ${PUBLISH_DELAY.p90Min}).`;
+  }
+}
+
+/** One clear line for a ShaError (a chart question that cannot be answered). */
+export function shaErrorText(e: ShaError): string {
+  return problemText(e.problem);
+}
+
+/** A failure of a chart question as one line: a ShaError's sentence, any other error's first line. */
+export function chartErrorLine(e: unknown): string {
+  return e instanceof ShaError ? shaErrorText(e) : errorLine(e);
+}
+
+/** Lines to show under the error: an ambiguous hash's candidates (hash, date, subject). */
+export function shaErrorDetail(e: ShaError): string[] {
+  if (e.problem.kind !== "ambiguous") return [];
+  return e.problem.candidates.map((c) => `${short(c.sha, 12)} ${c.date.slice(0, 10)} ${c.subject.slice(0, 60)}`);
+}
+
+function problemText(p: ShaProblem): string {
+  switch (p.kind) {
+    case "not-a-hash":
+      return `'${p.input}' is not a commit hash.`;
+    case "no-commit":
+      return `No commit ${p.sha} in ${p.repo}.`;
+    case "unknown-commit":
+      return p.fetchError === null
+        ? `No commit ${p.prefix} in ${p.repo} (not on any branch or tag, even after a fetch).`
+        : `No commit ${p.prefix} in the mirror of ${p.repo}, and Cannot fetch ${p.repo}: ${p.fetchError}`;
+    case "ambiguous":
+      return `${p.prefix} is ambiguous in ${p.repo}: ${p.shas.length} commits start with it; give more characters.`;
+    case "no-branch":
+      return `There is no branch or tag '${p.name}' in ${p.repo}.`;
+    case "pr-elsewhere":
+      return `That PR is in ${p.prRepo}, but the ${p.chart} chart is built from ${p.repo}.`;
+    case "github":
+      return p.line;
+    case "pr-not-merged":
+      return p.state === "closed"
+        ? `PR #${p.pr} was closed without being merged: there is no chart for it.`
+        : `PR #${p.pr} is not merged yet: there is no chart for it until it is merged.`;
+    case "pr-merge-missing":
+      return `PR #${p.pr} was merged as ${short(p.sha)}, but that commit is not in ${p.repo} yet.`;
+    case "clone-failed":
+      return `Cannot clone ${p.repo} (${p.chart}): ${p.error}`;
+    case "fetch-failed":
+      return `Cannot fetch ${p.repo}: ${p.error}`;
+    case "no-chartpress":
+      return `There is no chartpress.yaml (nor a build.py) next to ${p.chart}/Chart.yaml in ${p.fixedDir ?? "the root or a top-level folder"} at ${short(p.commit)}: no ${p.chart} chart was built from that commit.`;
+    case "unreadable-build-script":
+      return `At ${short(p.commit)} the ${p.chart} chart was built by ${p.script}, a script whose chart paths cannot be read: no version is guessed.`;
+    case "bad-chartpress-yaml":
+      return `At ${short(p.commit)}: ${p.error}.`;
+    case "no-chart-change":
+      return `No commit up to ${short(p.commit)} touches the chart paths (${p.paths.join(", ")}).`;
+    case "not-merged": {
+      const where = [...p.prs.slice(0, 3).map((n) => `PR #${n}`), ...p.branches.slice(0, 3)];
+      return `${short(p.commit)} is not merged into ${p.branch}${where.length ? ` (it is on ${where.join(", ")})` : ""}: there is no chart for it until it is merged.`;
+    }
+    case "unknown-chart":
+      return `There is no chart '${p.chart}' configured (charts: ${p.charts.join(", ")}).`;
   }
 }

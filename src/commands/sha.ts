@@ -6,7 +6,7 @@ import { errorLine } from "../core/one-line.ts";
 import { parseRef, SHA_PATTERN, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";
 import type { Services } from "../services.ts";
-import { reasonText } from "./sha-text.ts";
+import { notesText, reasonText, shaErrorDetail, shaErrorText } from "./sha-text.ts";
 
 const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|${SHA_PATTERN}|<?https?:\/\/github\.com\/[^\s>]+>?)`;
 
@@ -68,7 +68,8 @@ export const sha: CommandSpec<Services> = {
       a = await svc.answer(chart, ref);
     } catch (e) {
       if (e instanceof ShaError) {
-        return fail(e.message, e.detail.length ? [list(e.detail.map((d) => code(d)))] : [], {
+        const detail = shaErrorDetail(e);
+        return fail(shaErrorText(e), detail.length ? [list(detail.map((d) => code(d)))] : [], {
           chart,
           error: e.code,
           ...e.data,
@@ -134,7 +135,7 @@ function render(a: ShaAnswer, waiting: boolean, now: Date): Block[] {
   }
   entries.push(["chartpress", a.chartpress]);
   blocks.push(fields(entries));
-  for (const note of a.notes ?? []) blocks.push(para(`Note: ${note}`));
+  for (const note of notesText(a)) blocks.push(para(`Note: ${note}`));
   if (a.pin) {
     const p = a.pin;
     blocks.push(para(`In ${p.repo} ${p.file}, under the ${a.chart} dependency:`));
@@ -183,7 +184,7 @@ function data(a: ShaAnswer, waiter: string | null): Record<string, unknown> {
     mergedAt: a.mergedAt,
     minutesSinceMerge: a.minutesSinceMerge,
     index: a.index,
-    notes: a.notes ?? [],
+    notes: notesText(a),
     waiter,
   };
 }

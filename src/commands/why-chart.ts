@@ -2,11 +2,11 @@ import { pinnedVersion as pinFromText } from "../charts/index/deploy-pin.ts";
 import type { FailureKind } from "../ci/diagnose-run.ts";
 import type { CiRun } from "../ci/provider.ts";
 import type { CommandContext } from "../core/command.ts";
-import { errorLine } from "../core/one-line.ts";
+import { clip, errorLine } from "../core/one-line.ts";
 import { type Block, code, para, strong } from "../core/reply.ts";
 import type { Verdict } from "../diagnose/index.ts";
 import type { Services } from "../services.ts";
-import { explanationText } from "./sha-text.ts";
+import { chartErrorLine, explanationText } from "./sha-text.ts";
 
 type Ctx = CommandContext<Services>;
 /** Taken from the service so that this file does not depend on where the chart service keeps its types. */
@@ -84,7 +84,7 @@ async function explainChart(ctx: Ctx, chart: string, version: string, pinFile: s
   try {
     ex = await ctx.services.charts.explainVersion(chart, version);
   } catch (err) {
-    const why = errorLine(err, 200);
+    const why = clip(chartErrorLine(err), 200);
     return {
       blocks: [para("The pinned chart ", code(`${chart} ${version}`), ` was not found, and I could not look it up: ${why}.`)],
       data: { ...data, error: why },

@@ -2,8 +2,7 @@
 
 import { ShaError } from "../charts/errors.ts";
 import type { IndexEntry } from "../charts/index/chart-index.ts";
-import { explanationText } from "../commands/sha-text.ts";
-import { errorLine } from "../core/one-line.ts";
+import { chartErrorLine, explanationText, shaErrorText } from "../commands/sha-text.ts";
 import { parseRef } from "../core/ref.ts";
 import type { Services } from "../services.ts";
 
@@ -27,7 +26,7 @@ export async function bumpTarget(s: Deps, chart: string, asked: string | undefin
   try {
     snap = await index.get({ maxAgeMs: 0 });
   } catch (e) {
-    return { ok: false, reason: `I cannot read the chart index, so I cannot tell what is published: ${errorLine(e)}` };
+    return { ok: false, reason: `I cannot read the chart index, so I cannot tell what is published: ${(e as Error).message}` };
   }
   if (asked === undefined) {
     const newest = snap.versions(chart)[0];
@@ -37,7 +36,7 @@ export async function bumpTarget(s: Deps, chart: string, asked: string | undefin
   if (VERSION.test(asked)) {
     const entry = snap.byVersion(chart, asked);
     if (entry) return { ok: true, version: asked, entry, how: "the version asked for" };
-    const why = await s.charts.explainVersion(chart, asked).then(explanationText, (e: unknown) => errorLine(e));
+    const why = await s.charts.explainVersion(chart, asked).then(explanationText, chartErrorLine);
     return { ok: false, reason: `${asked} is not a published ${chart} chart, so I will not pin it: ${why}` };
   }
   const ref = parseRef(asked);
@@ -54,7 +53,7 @@ export async function bumpTarget(s: Deps, chart: string, asked: string | undefin
     }
     return { ok: true, version: a.version, entry: a.entry, how: label };
   } catch (e) {
-    if (e instanceof ShaError) return { ok: false, reason: e.message };
+    if (e instanceof ShaError) return { ok: false, reason: shaErrorText(e) };
     throw e;
   }
 }

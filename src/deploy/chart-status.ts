@@ -1,8 +1,7 @@
 /** One chart's deploy state: what is pinned, what is newest, and what lies between. */
 
 import type { IndexEntry } from "../charts/index/chart-index.ts";
-import { explanationText } from "../commands/sha-text.ts";
-import { errorLine } from "../core/one-line.ts";
+import { chartErrorLine, explanationText } from "../commands/sha-text.ts";
 import type { Services } from "../services.ts";
 import { DeployFileError, readDeployFile } from "./deploy-file.ts";
 import { PinEditError, pinnedIn } from "./pin-edit.ts";
@@ -48,7 +47,7 @@ async function newestPublished(s: Deps, chart: string): Promise<{ entry: IndexEn
     const entry = snap.versions(chart)[0] ?? null;
     return { entry, error: entry ? null : `the chart index has no ${chart} versions` };
   } catch (e) {
-    return { entry: null, error: errorLine(e) };
+    return { entry: null, error: chartErrorLine(e) };
   }
 }
 
@@ -62,7 +61,7 @@ async function versionCommit(s: Deps, chart: string, version: string): Promise<{
     if (!x.sha) return { sha: null, error: explanationText(x) };
     return { sha: (await s.charts.answerCommit(chart, x.sha)).builtCommit, error: null };
   } catch (e) {
-    return { sha: null, error: errorLine(e) };
+    return { sha: null, error: chartErrorLine(e) };
   }
 }
 
@@ -78,7 +77,7 @@ export async function prsBetween(
   try {
     return { prs: await upstreamPrs(s.charts.mirror(chart), a.sha, b.sha), error: null, fromCommit: a.sha, toCommit: b.sha };
   } catch (e) {
-    return { prs: null, error: errorLine(e), fromCommit: a.sha, toCommit: b.sha };
+    return { prs: null, error: (e as Error).message, fromCommit: a.sha, toCommit: b.sha };
   }
 }
 

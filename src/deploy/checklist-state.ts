@@ -2,7 +2,7 @@
 
 import type { ShaAnswer } from "../charts/answer/types.ts";
 import { formatAge } from "../charts/index/chart-index.ts";
-import { errorLine } from "../core/one-line.ts";
+import { chartErrorLine } from "../commands/sha-text.ts";
 import type { Services } from "../services.ts";
 import { type ChartStatus, chartStatus } from "./chart-status.ts";
 import { lastCheckKey, type SiteCheck } from "./check.ts";
@@ -76,7 +76,7 @@ export async function stepState(step: ChecklistStep, facts: DeployFacts): Promis
   try {
     return await evaluate(step, facts);
   } catch (e) {
-    return unknown(errorLine(e));
+    return unknown(chartErrorLine(e));
   }
 }
 

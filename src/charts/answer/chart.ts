@@ -1,4 +1,5 @@
 import type { ChartConfig } from "../../config/schema.ts";
+import { errorLine } from "../../core/one-line.ts";
 import type { Repo } from "../git/repo.ts";
 import type { ChartIndex, IndexSnapshot } from "../index/chart-index.ts";
 import type { ChartRule } from "../rule/compute.ts";
@@ -20,7 +21,7 @@ export async function snapshot(chart: Chart): Promise<IndexSnapshot | null> {
   try {
     return await chart.index.get();
   } catch (e) {
-    chart.repo.log.warn({ chart: chart.cfg.name, err: (e as Error).message }, "chart index unavailable");
+    chart.repo.log.warn({ chart: chart.cfg.name, err: errorLine(e) }, "chart index unavailable");
     return null;
   }
 }

@@ -25,7 +25,7 @@ export async function explainVersion(chart: Chart, version: string): Promise<Ver
   try {
     commit = await resolveSha(chart.repo, parts.sha);
   } catch (e) {
-    return { ...none, kind: "unknown-sha", lookupError: (e as Error).message };
+    return { ...none, kind: "unknown-sha", lookupError: e instanceof Error ? e : new Error(String(e)) };
   }
   let answer: ShaAnswer;
   try {

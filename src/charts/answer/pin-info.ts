@@ -54,7 +54,7 @@ export async function pinInfo(
 const counted = new WeakMap<readonly unknown[], Map<string, number | null>>();
 
 /** Published versions created after the pin, up to and including the answer (see PinInfo.behind). */
-export function versionsBetween(snap: IndexSnapshot, chart: string, pinned: string, a: ShaAnswer): number | null {
+function versionsBetween(snap: IndexSnapshot, chart: string, pinned: string, a: ShaAnswer): number | null {
   if (pinned === a.version) return 0;
   const list = snap.versions(chart);
   let memo = counted.get(list);

@@ -1,6 +1,7 @@
 import cron from "node-cron";
 import type { Logger } from "pino";
 import type { Config } from "../../config/schema.ts";
+import { errorLine } from "../../core/one-line.ts";
 import type { UserRef } from "../../core/ref.ts";
 import { createOctokit, type Octokit } from "../../github/client.ts";
 import { durationMs } from "../../notify/duration.ts";
@@ -88,7 +89,7 @@ export class ChartService {
         try {
           await c.repo.mirror.fetch();
         } catch (e) {
-          this.#log.warn({ chart: c.cfg.name, err: (e as Error).message }, "scheduled mirror fetch failed");
+          this.#log.warn({ chart: c.cfg.name, err: errorLine(e) }, "scheduled mirror fetch failed");
         }
       }),
       ...[...indexes].map((index) => index.refresh().catch(() => {})),
@@ -109,7 +110,8 @@ export class ChartService {
     }
     const [resolved, snap] = await Promise.all([resolveRef(c.repo, ref), snapshot(c)]);
     const answer = await answerFor(c, resolved.commit, snap, resolved.pr, resolved.view);
-    if (resolved.note) answer.notes = [...(answer.notes ?? []), resolved.note];
+    if (resolved.githubError && resolved.pr !== null)
+      answer.foundWithoutGitHub = { pr: resolved.pr, githubError: resolved.githubError };
     if (pinP) answer.pin = await pinInfo(pinP, answer, snap, deploy, this.#opts.pinWaitMs);
     return answer;
   }
@@ -162,7 +164,7 @@ export class ChartService {
     const { config, now } = this.#opts;
     const cfg = config.charts.find((c) => c.name === name);
     if (!cfg) {
-      throw new ShaError("unknown-chart", `There is no chart '${name}' configured (charts: ${this.charts().join(", ")}).`);
+      throw new ShaError({ kind: "unknown-chart", chart: name, charts: this.charts() });
     }
     const mirror = new Mirror({
       name: cfg.name,

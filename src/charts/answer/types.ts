@@ -68,8 +68,11 @@ export interface ShaAnswer {
     /** The copy was generated before the merge: it cannot know of this chart version yet. */
     olderThanMerge: boolean;
   };
-  /** Things the person should know about how the answer was found (e.g. GitHub was unreachable). */
-  notes?: string[];
+  /**
+   * Set when a PR was asked for and GitHub could not be asked (down, unreachable, rate-limited):
+   * its merge was found in the history by its subject instead. `githubError`: GitHub's failure, one line.
+   */
+  foundWithoutGitHub?: { pr: number; githubError: string };
   /** The deploy repository's pin (filled by `answer`; null when not asked for or no deploy repo). */
   pin: PinInfo | null;
 }
@@ -95,8 +98,8 @@ export interface VersionExplanation {
   correct: ShaAnswer | null;
   /** "pr-branch" without `correct`: the default branch the commit is not merged into. */
   branch: string | null;
-  /** "unknown-sha": why the commit could not be found (one line). */
-  lookupError: string | null;
+  /** "unknown-sha": why the commit could not be found (a ShaError, or what else was thrown). */
+  lookupError: Error | null;
 }
 
 /** The deploy repository's pin, next to an answer. */

@@ -1,11 +1,14 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { FULL_SHA_PATTERN } from "../../core/ref.ts";
 
 /**
  * Runs git without a shell. Arguments are an array (never a command line), the terminal is never
  * prompted for credentials, every call has a timeout, and user input only ever reaches git after
- * `--end-of-options` (callers' duty; see `revArg`).
+ * `--end-of-options` (callers' duty; commits pass between modules as full SHAs, see `assertSha`).
  */
-export class GitError extends Error {
+
+/** A git call that failed: one line saying which command and why, with its exit code and stderr. */
+class GitError extends Error {
   constructor(
     message: string,
     readonly args: readonly string[],
@@ -24,7 +27,8 @@ export interface GitRunOptions {
   okCodes?: readonly number[];
 }
 
-const HEX40 = /^[0-9a-f]{40}$/;
+const FULL_SHA = new RegExp(`^${FULL_SHA_PATTERN}$`);
+const TREE_LINE = new RegExp(`^tree (${FULL_SHA_PATTERN})`);
 
 /** Environment for every git call: no prompts, no pager, no user/system config surprises. */
 function gitEnv(): NodeJS.ProcessEnv {
@@ -172,7 +176,7 @@ export class Git {
     let tree = this.#rootTrees.get(commit);
     if (!tree) {
       const text = await this.readCommit(commit);
-      const m = text ? /^tree ([0-9a-f]{40})/.exec(text) : null;
+      const m = text ? TREE_LINE.exec(text) : null;
       if (!m) return null;
       tree = m[1] as string;
       if (this.#rootTrees.size > 20000) this.#rootTrees.clear();
@@ -277,12 +281,12 @@ export function gitCommandLine(args: readonly string[]): string {
 }
 
 /** Throws unless `s` is a full 40-hex SHA (lower case). Full SHAs are what flows between modules. */
-export function assertSha(s: string): void {
-  if (!HEX40.test(s)) throw new Error(`internal: expected a full commit SHA, got '${s.slice(0, 50)}'`);
+function assertSha(s: string): void {
+  if (!FULL_SHA.test(s)) throw new Error(`internal: expected a full commit SHA, got '${s.slice(0, 50)}'`);
 }
 
 export function isFullSha(s: string): boolean {
-  return HEX40.test(s);
+  return FULL_SHA.test(s);
 }
 
 interface CatResult {

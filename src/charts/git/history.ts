@@ -10,6 +10,7 @@
  * not depend on the tip (commit headers, the merge that brought a commit in) is kept by `History`.
  */
 
+import { FULL_SHA_PATTERN } from "../../core/ref.ts";
 import { remember } from "./bounded.ts";
 import { isFullSha } from "./git.ts";
 import type { Mirror } from "./mirror.ts";
@@ -36,6 +37,9 @@ export interface Built {
   built: string;
   onFirstParent: boolean;
 }
+
+/** `git describe --long --abbrev=40` output: `<tag>-<since>-g<full sha>`. */
+const DESCRIBED = new RegExp(`^(.*)-(\\d+)-g${FULL_SHA_PATTERN}$`);
 
 const REF_FORMAT =
   "%(refname)%00%(objectname)%00%(*objectname)%00%(taggerdate:unix)%00%(*committerdate:unix)%00%(committerdate:unix)";
@@ -287,7 +291,7 @@ export class HistoryView {
       okCodes: [128],
     });
     if (r.code !== 0) return null;
-    const m = /^(.*)-(\d+)-g[0-9a-f]{40}$/.exec(r.stdout.trim());
+    const m = DESCRIBED.exec(r.stdout.trim());
     return m ? { tag: m[1] as string, since: Number(m[2]) } : null;
   }
 }

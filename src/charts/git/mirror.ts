@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Logger } from "pino";
+import { errorLine } from "../../core/one-line.ts";
 import { timeSource } from "../../source-timing.ts";
 import { Git, isFullSha, runGit } from "./git.ts";
 
@@ -45,7 +46,7 @@ async function partialCloneFilter(git: Git): Promise<string> {
 }
 
 /** A URL git understands as remote, or an absolute local path (relative paths resolve against cwd). */
-export function cloneSource(url: string): string {
+function cloneSource(url: string): string {
   if (isRemote(url)) return url;
   return isAbsolute(url) ? url : resolve(url);
 }
@@ -156,7 +157,7 @@ export class Mirror {
       // "filtering not recognized by server, ignoring": the remote sent everything.
       if (/filtering not recognized|filter.*ignored/i.test(r.stderr)) mode = "full";
     } catch (e) {
-      this.#log.info({ err: (e as Error).message }, "blobless clone failed; trying a full clone");
+      this.#log.info({ err: errorLine(e) }, "blobless clone failed; trying a full clone");
       await rm(tmp, { recursive: true, force: true });
       await runGit(["clone", "--bare", "--quiet", "--no-tags", "--", source, tmp], env, timeout);
     }

@@ -4,8 +4,9 @@
  */
 
 import type { Logger } from "pino";
+import { errorLine } from "../../core/one-line.ts";
 import type { Octokit } from "../../github/client.ts";
-import { ShaError, short } from "../errors.ts";
+import { ShaError } from "../errors.ts";
 import type { Built, History, HistoryView } from "./history.ts";
 import type { Mirror } from "./mirror.ts";
 
@@ -30,7 +31,7 @@ export async function ensureReady(repo: Repo): Promise<void> {
   try {
     await repo.mirror.ready();
   } catch (e) {
-    throw new ShaError("git", `Cannot clone ${repo.github} (${repo.chart}): ${(e as Error).message}`);
+    throw new ShaError({ kind: "clone-failed", repo: repo.github, chart: repo.chart, error: errorLine(e) });
   }
 }
 
@@ -39,8 +40,8 @@ export async function fetchMirror(repo: Repo): Promise<void> {
     await repo.mirror.fetch();
   } catch (e) {
     // Answer from what the mirror has; say so only if that is not enough.
-    repo.log.warn({ chart: repo.chart, err: (e as Error).message }, "mirror fetch failed");
-    throw new ShaError("git", `Cannot fetch ${repo.github}: ${(e as Error).message}`);
+    repo.log.warn({ chart: repo.chart, err: errorLine(e) }, "mirror fetch failed");
+    throw new ShaError({ kind: "fetch-failed", repo: repo.github, error: errorLine(e) });
   }
 }
 
@@ -75,18 +76,12 @@ export async function builtFor(repo: Repo, sha: string, view?: HistoryView): Pro
     .filter((n): n is string => n !== undefined)
     .map(Number)
     .sort((a, b) => b - a);
-  const where = [...prs.slice(0, 3).map((n) => `PR #${n}`), ...on.slice(0, 3)];
-  throw new ShaError(
-    "not-merged",
-    `${short(sha)} is not merged into ${branch}${where.length ? ` (it is on ${where.join(", ")})` : ""}: there is no chart for it until it is merged.`,
-    [],
-    { commit: sha, branches: on, prs },
-  );
+  throw new ShaError({ kind: "not-merged", commit: sha, branch, branches: on, prs });
 }
 
 /** The commit's header; a ShaError when the mirror has no such commit. */
 export async function commitInfo(repo: Repo, sha: string) {
   const info = await repo.history.commitInfo(sha);
-  if (!info) throw new ShaError("unknown-ref", `No commit ${sha} in ${repo.github}.`);
+  if (!info) throw new ShaError({ kind: "no-commit", repo: repo.github, sha });
   return info;
 }

@@ -1,6 +1,7 @@
+import { errorLine } from "../../core/one-line.ts";
 import { isSha, type UserRef } from "../../core/ref.ts";
 import { githubErrorLine, githubStatus } from "../../github/client.ts";
-import { ShaError, short } from "../errors.ts";
+import { ShaError } from "../errors.ts";
 import { isFullSha } from "./git.ts";
 import type { HistoryView } from "./history.ts";
 import { commitInfo, ensureReady, fetchMirror, freshen, type Repo } from "./repo.ts";
@@ -12,7 +13,7 @@ import { commitInfo, ensureReady, fetchMirror, freshen, type Repo } from "./repo
 export async function resolveRef(
   repo: Repo,
   ref: UserRef | undefined,
-): Promise<{ commit: string; pr: number | null; note?: string; view?: HistoryView }> {
+): Promise<{ commit: string; pr: number | null; githubError?: string; view?: HistoryView }> {
   await ensureReady(repo);
   if (!ref) {
     await freshen(repo);
@@ -29,25 +30,21 @@ export async function resolveSha(repo: Repo, input: string): Promise<string> {
   await ensureReady(repo);
   const github = repo.github;
   const prefix = input.toLowerCase();
-  if (!isSha(prefix)) throw new ShaError("unknown-ref", `'${input}' is not a commit hash.`);
+  if (!isSha(prefix)) throw new ShaError({ kind: "not-a-hash", input });
   let found = await candidates(repo, prefix);
   if (found.length === 0) {
     await fetchMirror(repo).catch((e) => {
-      throw new ShaError("unknown-ref", `No commit ${prefix} in the mirror of ${github}, and ${(e as Error).message}`);
+      const fetchError = e instanceof ShaError && e.problem.kind === "fetch-failed" ? e.problem.error : errorLine(e);
+      throw new ShaError({ kind: "unknown-commit", repo: github, prefix, fetchError });
     });
     found = await candidates(repo, prefix);
   }
   if (found.length === 0) {
-    throw new ShaError("unknown-ref", `No commit ${prefix} in ${github} (not on any branch or tag, even after a fetch).`);
+    throw new ShaError({ kind: "unknown-commit", repo: github, prefix, fetchError: null });
   }
   if (found.length > 1) {
     const infos = await Promise.all(found.slice(0, 10).map((s) => commitInfo(repo, s)));
-    throw new ShaError(
-      "ambiguous",
-      `${prefix} is ambiguous in ${github}: ${found.length} commits start with it; give more characters.`,
-      infos.map((c) => `${short(c.sha, 12)} ${c.date.slice(0, 10)} ${c.subject.slice(0, 60)}`),
-      { candidates: found },
-    );
+    throw new ShaError({ kind: "ambiguous", repo: github, prefix, shas: found, candidates: infos });
   }
   return found[0] as string;
 }
@@ -76,17 +73,17 @@ async function resolveBranch(repo: Repo, name: string): Promise<string> {
     const sha = r.stdout.trim();
     if (r.code === 0 && isFullSha(sha)) return sha;
   }
-  throw new ShaError("unknown-ref", `There is no branch or tag '${name}' in ${repo.github}.`);
+  throw new ShaError({ kind: "no-branch", repo: repo.github, name });
 }
 
 /**
  * A merged PR's merge commit (through the GitHub API); one clear line when it is not merged. When
  * GitHub cannot be asked (down, unreachable, rate-limited), the merge is looked for in the history.
  */
-async function resolvePr(repo: Repo, number: number, inRepo?: string): Promise<{ commit: string; note?: string }> {
+async function resolvePr(repo: Repo, number: number, inRepo?: string): Promise<{ commit: string; githubError?: string }> {
   const { github, mirror } = repo;
   if (inRepo && inRepo.toLowerCase() !== github.toLowerCase()) {
-    throw new ShaError("unknown-ref", `That PR is in ${inRepo}, but the ${repo.chart} chart is built from ${github}.`);
+    throw new ShaError({ kind: "pr-elsewhere", prRepo: inRepo, chart: repo.chart, repo: github });
   }
   const [owner, name] = github.split("/") as [string, string];
   let pr: { merged?: boolean; merge_commit_sha?: string | null; state?: string };
@@ -95,25 +92,18 @@ async function resolvePr(repo: Repo, number: number, inRepo?: string): Promise<{
   } catch (e) {
     const line = githubErrorLine(e, `PR #${number} of ${github}`);
     const status = githubStatus(e);
-    if (status === 404 || status === 422) throw new ShaError("github", line);
+    if (status === 404 || status === 422) throw new ShaError({ kind: "github", line });
     const merge = await mergeInHistory(repo, number).catch(() => null);
-    if (!merge) throw new ShaError("github", line);
-    return { commit: merge, note: `${line}; found the merge of #${number} in the history instead.` };
+    if (!merge) throw new ShaError({ kind: "github", line });
+    return { commit: merge, githubError: line };
   }
   if (!pr.merged || !pr.merge_commit_sha) {
-    const closed = pr.state === "closed";
-    const state = closed ? "was closed without being merged" : "is not merged yet";
-    throw new ShaError(
-      "pr-not-merged",
-      `PR #${number} ${state}: there is no chart for it${closed ? "" : " until it is merged"}.`,
-      [],
-      { pr: number, state: pr.state ?? null },
-    );
+    throw new ShaError({ kind: "pr-not-merged", pr: number, state: pr.state ?? null });
   }
   const sha = pr.merge_commit_sha.toLowerCase();
   if (!(await mirror.hasCommit(sha))) await fetchMirror(repo);
   if (!(await mirror.hasCommit(sha))) {
-    throw new ShaError("unknown-ref", `PR #${number} was merged as ${short(sha)}, but that commit is not in ${github} yet.`);
+    throw new ShaError({ kind: "pr-merge-missing", repo: github, pr: number, sha });
   }
   return { commit: sha };
 }
@@ -122,7 +112,7 @@ async function resolvePr(repo: Repo, number: number, inRepo?: string): Promise<{
  * The default-branch commit that merged PR #n, from its subject: GitHub's "Merge pull request #n from …"
  * or a squash/rebase merge's "… (#n)". Null when the history has none.
  */
-export async function mergeInHistory(repo: Repo, number: number): Promise<string | null> {
+async function mergeInHistory(repo: Repo, number: number): Promise<string | null> {
   await freshen(repo).catch(() => {});
   const subject = new RegExp(`^Merge pull request #${number} from \\S|\\(#${number}\\)$`);
   const out = await repo.mirror.git.out([

@@ -1,4 +1,5 @@
 import yaml from "js-yaml";
+import { errorLine } from "../../core/one-line.ts";
 import type { Octokit } from "../../github/client.ts";
 import { githubErrorLine, isNotModified } from "../../github/client.ts";
 
@@ -28,7 +29,7 @@ interface Cached {
 }
 
 /** How long a read pin is answered without asking GitHub again. */
-export const PIN_MAX_AGE_MS = 60_000;
+const PIN_MAX_AGE_MS = 60_000;
 
 /**
  * Reads `dependencies[name=<chart>].version` from the deploy repository's chart file on its default
@@ -97,7 +98,7 @@ export function pinnedVersion(text: string, chart: string): string | null {
   try {
     doc = yaml.load(text);
   } catch (e) {
-    throw new PinError(`the deploy chart file is not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    throw new PinError(`the deploy chart file is not valid YAML (${errorLine(e)})`);
   }
   const deps = (doc as { dependencies?: unknown } | null)?.dependencies;
   if (!Array.isArray(deps)) return null;

@@ -1,4 +1,5 @@
 import semver from "semver";
+import { isSha } from "../../core/ref.ts";
 import type { RawIndex } from "./parse.ts";
 import { parseChartVersion, shaMatches } from "./version-format.ts";
 
@@ -91,7 +92,7 @@ export class ParsedIndex {
   }
   bySha(chart: string, sha: string): IndexEntry[] {
     const s = sha.trim().toLowerCase();
-    if (!/^[0-9a-f]{7,40}$/.test(s)) return [];
+    if (!isSha(s)) return [];
     const bucket = this.#byShaKey.get(chart)?.get(s.slice(0, SHA_KEY_LEN));
     if (!bucket) return [];
     return bucket.filter((e) => shaMatches(e.sha!, s));

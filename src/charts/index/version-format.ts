@@ -23,6 +23,7 @@ export interface VersionParts {
   format: "sha" | "count.sha" | "n.h" | "git.n.h" | "tag";
 }
 
+/** The hash in a version: `%h` as CI printed it, 7–12 hex digits (narrower than SHA_PATTERN in src/core/ref.ts). */
 const HEX = /^[0-9a-f]{7,12}$/;
 const H_HEX = /^h([0-9a-f]{7,12})$/;
 const N_COUNT = /^n(\d+)$/;
@@ -55,11 +56,6 @@ export function parseChartVersion(version: string): VersionParts {
     if (prev !== undefined && DIGITS.test(prev)) return { sha: last, n: Number(prev), format: "count.sha" };
   }
   return TAG;
-}
-
-/** True when `s` looks like a commit hash or an abbreviation of one (7–40 hex digits). */
-export function isShaLike(s: string): boolean {
-  return /^[0-9a-fA-F]{7,40}$/.test(s);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import yaml from "js-yaml";
 import semver from "semver";
+import { errorLine } from "../../core/one-line.ts";
 import type { Git } from "../git/git.ts";
 
 /**
@@ -23,7 +24,7 @@ export type Generation = 0 | 1 | 2 | 3 | 4 | 5;
  * `>=1.2` at a build's time. Times, not days: z2jh built with an unpinned chartpress five minutes
  * before 2.0.0 was tagged on 2022-09-01 and published a 1.x version that day.
  */
-export const CHARTPRESS_RELEASES: ReadonlyArray<readonly [string, string]> = [
+const CHARTPRESS_RELEASES: ReadonlyArray<readonly [string, string]> = [
   ["0.1.0", "2018-02-23T10:49:10Z"],
   ["0.1.1", "2018-02-23T11:03:16Z"],
   ["0.2.0", "2018-05-29T09:46:04Z"],
@@ -120,7 +121,7 @@ export interface ChartpressPin {
 }
 
 /** Files where repositories install and run chartpress, in order of authority for publishing. */
-export const PIN_FILES = [
+const PIN_FILES = [
   ".github/workflows/publish.yml",
   ".github/workflows/publish.yaml",
   "ci/publish",
@@ -199,7 +200,7 @@ export function parseChartpressYaml(text: string, chart: string): ChartpressChar
   try {
     doc = yaml.load(text);
   } catch (e) {
-    throw new ChartpressConfigError(`chartpress.yaml is not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    throw new ChartpressConfigError(`chartpress.yaml is not valid YAML (${errorLine(e)})`);
   }
   const charts = (doc as { charts?: unknown } | null)?.charts;
   if (!Array.isArray(charts) || charts.length === 0) throw new ChartpressConfigError("chartpress.yaml has no charts");

@@ -1,6 +1,6 @@
 import yaml from "js-yaml";
 import type { ChartConfig } from "../../config/schema.ts";
-import { ShaError, short } from "../errors.ts";
+import { ShaError } from "../errors.ts";
 import { remember } from "../git/bounded.ts";
 import { isFullSha } from "../git/git.ts";
 import { type CommitInfo, type HistoryView, tagsAt } from "../git/history.ts";
@@ -80,11 +80,8 @@ async function computeAt(
   const git = repo.mirror.git;
   const [info, where] = await Promise.all([commitInfo(repo, built), locateChartpress(git, built, cfg.name, cfg.chartpressDir)]);
   if (where === null) {
-    const looked = cfg.chartpressDir === undefined ? "the root or a top-level folder" : normalizeDir(cfg.chartpressDir);
-    throw new ShaError(
-      "no-chartpress",
-      `There is no chartpress.yaml (nor a build.py) next to ${cfg.name}/Chart.yaml in ${looked} at ${short(built)}: no ${cfg.name} chart was built from that commit.`,
-    );
+    const fixedDir = cfg.chartpressDir === undefined ? null : normalizeDir(cfg.chartpressDir);
+    throw new ShaError({ kind: "no-chartpress", chart: cfg.name, commit: built, fixedDir });
   }
   const cpDir = where.dir;
   const text = where.kind === "chartpress.yaml" ? await readChartpressYaml(git, built, cpDir) : null;
@@ -96,10 +93,7 @@ async function computeAt(
     const script = await git.readFile(built, inDir(cpDir, "build.py"));
     const legacy = script === null ? null : legacyChartPaths(script, cpDir);
     if (legacy === null) {
-      throw new ShaError(
-        "no-chartpress",
-        `At ${short(built)} the ${cfg.name} chart was built by ${inDir(cpDir, "build.py")}, a script whose chart paths cannot be read: no version is guessed.`,
-      );
+      throw new ShaError({ kind: "unreadable-build-script", chart: cfg.name, commit: built, script: inDir(cpDir, "build.py") });
     }
     cp = { name: cfg.name };
     pin = { file: inDir(cpDir, "build.py"), spec: null, version: "0.0.0", generation: 0, long: false };
@@ -108,7 +102,8 @@ async function computeAt(
     try {
       cp = parseChartpressYaml(text, cfg.name);
     } catch (e) {
-      if (e instanceof ChartpressConfigError) throw new ShaError("no-chartpress", `At ${short(built)}: ${e.message}.`);
+      if (e instanceof ChartpressConfigError)
+        throw new ShaError({ kind: "bad-chartpress-yaml", commit: built, error: e.message });
       throw e;
     }
     pin = await detectChartpress(git, built, cpDir, info.date);
@@ -139,7 +134,7 @@ async function computeAt(
   }
   if (!isFullSha(mod)) {
     counter?.cancel();
-    throw new ShaError("no-chartpress", `No commit up to ${short(built)} touches the chart paths (${paths.join(", ")}).`);
+    throw new ShaError({ kind: "no-chart-change", commit: built, paths });
   }
   let chartCommit = mod;
   let viaTag: string | null = null;

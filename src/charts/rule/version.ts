@@ -60,8 +60,3 @@ export function chartVersion(i: VersionInputs): string {
     }
   }
 }
-
-/** Whether chartpress needs `git describe` (tags) in this generation. */
-export function usesTags(gen: Generation): boolean {
-  return gen >= 1;
-}

@@ -10,6 +10,17 @@ import { errorLine } from "../core/one-line.ts";
 
 const short = (sha: string, n = 8) => sha.slice(0, n);
 
+/** "3 min", "2 h 5 min", "4 days" — how old a copy is, for chat. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return `${Math.round(h / 24)} days`;
+}
+
 /** One or two sentences: why the answer's chart commit is what it is. */
 export function reasonText(a: ShaAnswer): string {
   const h = (s: string) => short(s, a.hashLength);

@@ -1,12 +1,11 @@
 import { PUBLISH_DELAY, type ShaAnswer } from "../charts/answer/types.ts";
 import { ShaError } from "../charts/errors.ts";
-import { formatAge } from "../charts/index/chart-index.ts";
 import type { CommandSpec } from "../core/command.ts";
 import { errorLine } from "../core/one-line.ts";
 import { parseRef, SHA_PATTERN, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";
 import type { Services } from "../services.ts";
-import { notesText, reasonText, shaErrorDetail, shaErrorText } from "./sha-text.ts";
+import { formatAge, notesText, reasonText, shaErrorDetail, shaErrorText } from "./sha-text.ts";
 
 const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|${SHA_PATTERN}|<?https?:\/\/github\.com\/[^\s>]+>?)`;
 

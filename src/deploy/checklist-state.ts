@@ -1,8 +1,7 @@
 /** The live state of a checklist step: ✓ done, ✗ not done, ? cannot tell — each with its reason. */
 
 import type { ShaAnswer } from "../charts/answer/types.ts";
-import { formatAge } from "../charts/index/chart-index.ts";
-import { chartErrorLine } from "../commands/sha-text.ts";
+import { chartErrorLine, formatAge } from "../commands/sha-text.ts";
 import type { Services } from "../services.ts";
 import { type ChartStatus, chartStatus } from "./chart-status.ts";
 import { lastCheckKey, type SiteCheck } from "./check.ts";

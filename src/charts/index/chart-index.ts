@@ -45,17 +45,6 @@ function bodyDigest(body: string): string {
   return `${body.length}:${h.toString(16)}`;
 }
 
-/** "3 min", "2 h 5 min", "4 days" — how old a copy is, for chat. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 90) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 90) return `${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-  return `${Math.round(h / 24)} days`;
-}
-
 /** A readable name for the source in messages and logs: no credentials, no query string. */
 function displayUrl(url: string): string {
   try {

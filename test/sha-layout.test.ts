@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChartService } from "../src/charts/answer/service.ts";
-import { chartErrorLine } from "../src/commands/sha-text.ts";
+import { builderText, chartErrorLine } from "../src/commands/sha-text.ts";
 import { ConfigError, parseConfig } from "../src/config/load.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartServiceFor } from "./helpers/chart-service.ts";
@@ -103,7 +103,7 @@ describe("a chart with chartpress.yaml at the repository root (z2jh), found with
     expect(a.chartCommit).toBe(c.docs2);
     expect(a.version).toBe(`v0.5.0-${c.docs2!.slice(0, 7)}`);
     expect(a.published).toBe(true);
-    expect(a.chartpress).toContain("the vendored build.py (before chartpress.yaml)");
+    expect(builderText(a.builder)).toContain("the vendored build.py (before chartpress.yaml)");
   });
 
   it("chartpress.yaml at the root: the chart paths are relative to the root", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChartService } from "../src/charts/answer/service.ts";
 import { legacyChartPaths } from "../src/charts/rule/legacy-build-py.ts";
-import { chartErrorLine } from "../src/commands/sha-text.ts";
+import { builderText, chartErrorLine } from "../src/commands/sha-text.ts";
 import { type IndexServer, indexYaml, startIndexServer } from "./fakes/index-server.ts";
 import { chartServiceFor } from "./helpers/chart-service.ts";
 import { TestRepo } from "./helpers/git.ts";
@@ -133,7 +133,7 @@ describe("answers for commits of the build.py era, end to end", () => {
     expect(a.chartCommit).toBe(c.docs1);
     expect(a.version).toBe(`0.1.0-${c.docs1!.slice(0, 7)}`);
     expect(a.published).toBe(true);
-    expect(a.chartpress).toContain("vendored helm-chart/build.py (before chartpress.yaml)");
+    expect(builderText(a.builder)).toContain("vendored helm-chart/build.py (before chartpress.yaml)");
   });
 
   it("image-files era: a docs commit keeps the previous chart", async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChartService } from "../src/charts/answer/service.ts";
 import type { ShaAnswer } from "../src/charts/answer/types.ts";
 import { ShaError } from "../src/charts/errors.ts";
-import { explanationText, reasonText, shaErrorDetail, shaErrorText } from "../src/commands/sha-text.ts";
+import { builderText, explanationText, reasonText, shaErrorDetail, shaErrorText } from "../src/commands/sha-text.ts";
 import { parseConfig } from "../src/config/load.ts";
 import { createOctokit } from "../src/github/client.ts";
 import { openStore, type Store } from "../src/store/store.ts";
@@ -397,7 +397,7 @@ describe("the vendored build.py era (2018): Chart.yaml version + %h, the 4e3bafb
     expect(a.version).toBe(`0.1.0-${h(c.p!)}`);
     expect(a.computed).toBe(a.version);
     expect(a.published).toBe(true);
-    expect(a.chartpress).toContain("vendored build.py");
+    expect(builderText(a.builder)).toContain("vendored build.py");
   });
 
   it("with no copy of the index at all, still answers the computed version and says publication is unknown", async () => {
@@ -463,7 +463,7 @@ describe("which paths counted depends on the chartpress of the time", () => {
   it("0.6: contextPath '..' counts, so a docs change is a chart commit; n/h format since the tag", () => {
     const a = answers.docs06!;
     expect(a.chartCommit).toBe(a.commit);
-    expect(a.chartpress).toContain("chartpress 0.6");
+    expect(builderText(a.builder)).toContain("chartpress 0.6");
     expect(a.version).toBe(`0.2.0-n001.h${h(a.commit)}`);
   });
 

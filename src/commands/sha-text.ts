@@ -6,6 +6,8 @@
 
 import { PUBLISH_DELAY, type ShaAnswer, type VersionExplanation } from "../charts/answer/types.ts";
 import { ShaError, type ShaProblem } from "../charts/errors.ts";
+import type { Generation } from "../charts/rule/chartpress.ts";
+import type { Builder } from "../charts/rule/compute.ts";
 import { errorLine } from "../core/one-line.ts";
 
 const short = (sha: string, n = 8) => sha.slice(0, n);
@@ -19,6 +21,23 @@ export function formatAge(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
   return `${Math.round(h / 24)} days`;
+}
+
+/** Which chartpress generation built a chart, as `sha` names it. */
+const GENERATION_LABEL: Record<Generation, string> = {
+  0: "chartpress < 0.4 (or the vendored build.py)",
+  1: "chartpress 0.4",
+  2: "chartpress 0.5",
+  3: "chartpress 0.6",
+  4: "chartpress 0.7 – 1.x",
+  5: "chartpress >= 2.0",
+};
+
+/** What built the chart: "chartpress >= 2.0 (chartpress>=2.1 in .github/workflows/publish.yml)", or the 2017 script. */
+export function builderText(b: Builder): string {
+  if (b.script !== null) return `the vendored ${b.script} (before chartpress.yaml)`;
+  const label = GENERATION_LABEL[b.generation];
+  return b.spec ? `${label} (${b.spec}${b.file ? ` in ${b.file}` : ""})` : label;
 }
 
 /** One or two sentences: why the answer's chart commit is what it is. */

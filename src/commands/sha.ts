@@ -5,7 +5,7 @@ import { errorLine } from "../core/one-line.ts";
 import { parseRef, SHA_PATTERN, type UserRef } from "../core/ref.ts";
 import { type Block, code, codeBlock, fail, fields, type Inline, list, ok, para, strong } from "../core/reply.ts";
 import type { Services } from "../services.ts";
-import { formatAge, notesText, reasonText, shaErrorDetail, shaErrorText } from "./sha-text.ts";
+import { builderText, formatAge, notesText, reasonText, shaErrorDetail, shaErrorText } from "./sha-text.ts";
 
 const REF = String.raw`(?<ref>#\d{1,9}|\d{1,6}|${SHA_PATTERN}|<?https?:\/\/github\.com\/[^\s>]+>?)`;
 
@@ -132,7 +132,7 @@ function render(a: ShaAnswer, waiting: boolean, now: Date): Block[] {
         : `not in the index, ${Math.round(a.minutesSinceMerge / 60 / 24)} days after the merge: the publish job probably failed or was skipped for this push`,
     ]);
   }
-  entries.push(["chartpress", a.chartpress]);
+  entries.push(["chartpress", builderText(a.builder)]);
   blocks.push(fields(entries));
   for (const note of notesText(a)) blocks.push(para(`Note: ${note}`));
   if (a.pin) {
@@ -178,7 +178,7 @@ function data(a: ShaAnswer, waiter: string | null): Record<string, unknown> {
     relation: a.relation,
     reason: reasonText(a),
     pr: a.pr,
-    chartpress: a.chartpress,
+    chartpress: builderText(a.builder),
     paths: a.paths,
     mergedAt: a.mergedAt,
     minutesSinceMerge: a.minutesSinceMerge,

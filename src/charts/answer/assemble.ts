@@ -96,7 +96,7 @@ export async function answerFor(
     published: entry !== null,
     publishedAt: entry?.created ?? null,
     entry,
-    chartpress: c.chartpress,
+    builder: c.builder,
     paths: c.paths,
     mergedAt: builtInfo.date,
     minutesSinceMerge,

@@ -1,4 +1,5 @@
 import type { IndexEntry } from "../index/chart-index.ts";
+import type { Builder } from "../rule/compute.ts";
 
 /** How the chart commit relates to the commit that was asked about. */
 export type ShaRelation =
@@ -43,8 +44,8 @@ export interface ShaAnswer {
   published: boolean;
   publishedAt: string | null;
   entry: IndexEntry | null;
-  /** chartpress generation used (e.g. "chartpress >=2.0"). */
-  chartpress: string;
+  /** What built the chart: the chartpress generation and its pin, or the pre-chartpress script. */
+  builder: Builder;
   /** The chart paths given to `git log`, relative to the repository root. */
   paths: string[];
   /** Committer date of builtCommit (≈ when it was merged/pushed), ISO. */

@@ -66,15 +66,6 @@ export function generationOf(version: string): Generation {
   return 5;
 }
 
-export const GENERATION_LABEL: Record<Generation, string> = {
-  0: "chartpress < 0.4 (or the vendored build.py)",
-  1: "chartpress 0.4",
-  2: "chartpress 0.5",
-  3: "chartpress 0.6",
-  4: "chartpress 0.7 – 1.x",
-  5: "chartpress >= 2.0",
-};
-
 /**
  * The newest release satisfying `range` that existed at `date` (an ISO time; a bare YYYY-MM-DD is the
  * end of that day); null when none.

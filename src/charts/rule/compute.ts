@@ -10,7 +10,6 @@ import {
   type ChartpressPin,
   chartpressPaths,
   detectChartpress,
-  GENERATION_LABEL,
   type Generation,
   parseChartpressYaml,
   readChartpressYaml,
@@ -22,12 +21,25 @@ import { locateChartpress, normalizeDir } from "./locate.ts";
 /** How long after a build a tag may have been pushed together with the built commit. */
 const LATE_TAG_MS = 60 * 60 * 1000;
 
+/**
+ * What built the chart at a commit: chartpress of a generation (pinned as `spec` in `file`, when a
+ * pin was found), or before chartpress.yaml existed the vendored `script`.
+ */
+export interface Builder {
+  generation: Generation;
+  spec: string | null;
+  file: string | null;
+  /** The pre-chartpress build script (e.g. helm-chart/build.py), else null. */
+  script: string | null;
+}
+
 /** What the rule gives at one built commit (everything but the hash length). */
 export interface Computation {
   built: string;
   chartCommit: string;
   generation: Generation;
-  chartpress: string;
+  /** What built the chart at this commit. */
+  builder: Builder;
   paths: string[];
   count: number | null;
   describe: { tag: string; since: number } | null;
@@ -176,18 +188,12 @@ async function computeAt(
     const v = cy ? (yaml.load(cy) as { version?: unknown } | null)?.version : undefined;
     chartYamlVersion = v === undefined || v === null ? undefined : String(v);
   }
-  const label = GENERATION_LABEL[gen];
   return {
     built,
     lateTags,
     chartCommit,
     generation: gen,
-    chartpress:
-      text === null
-        ? `the vendored ${inDir(cpDir, "build.py")} (before chartpress.yaml)`
-        : pin.spec
-          ? `${label} (${pin.spec}${pin.file ? ` in ${pin.file}` : ""})`
-          : label,
+    builder: { generation: gen, spec: pin.spec, file: pin.file, script: text === null ? inDir(cpDir, "build.py") : null },
     paths,
     count,
     describe: desc,

@@ -6,7 +6,9 @@
  *  - early: the failure marker near the start, then 50 MB of diagnostics (every line is checked for
  *           the targets of "defers to" overrides: the slow path);
  *  - junk:  50 MB of random bytes (few newlines, huge "lines");
- *  - memory: the same "tail" file read whole with readFileSync + diagnose(text), for comparison.
+ *  - memory: the same "tail" file read whole with readFileSync + diagnose(text), for comparison;
+ *  - early, line by line: the "early" file with the combined pre-filter off ({ prefilter: false }), the
+ *           slow path as it was before issue #12, for the ratio in the same run.
  */
 import { spawnSync } from "node:child_process";
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -63,7 +65,7 @@ async function one(scenario: string, file: string): Promise<void> {
       ? diagnose("", sigs)
       : scenario === "memory"
         ? diagnose(readFileSync(file, "utf8"), sigs)
-        : await diagnoseStream(createReadStream(file), sigs);
+        : await diagnoseStream(createReadStream(file), sigs, scenario === "early, line by line" ? { prefilter: false } : {});
   const ms = performance.now() - t0;
   clearInterval(timer);
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
@@ -98,6 +100,7 @@ if (process.argv[2] === "--one") {
       ["baseline", files.tail],
       ["tail", files.tail],
       ["early", files.early],
+      ["early, line by line", files.early],
       ["junk", files.junk],
       ["memory", files.tail],
     ] as const) {

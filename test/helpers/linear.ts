@@ -21,7 +21,9 @@ function timeOf(fn: (input: string) => unknown, input: string, reps: number): nu
  * (garbage collection, cache misses) only ever adds time, so the fastest trial is the cost
  * itself. Only a ratio of two timings on the same machine at the same moment, never a wall-clock
  * threshold. A first trial far beyond any linear cost ends the measurement early (a quadratic shape
- * must not make the suite slow).
+ * must not make the suite slow), and so do three trials under half the limit: more trials only lower
+ * the two minima, and to reach the limit the small input's would have had to be inflated more than
+ * twice in each of the three (CPU time, not wall time).
  */
 function growth(fn: (input: string) => unknown, small: string, big: string, trials = 7): number {
   fn(small);
@@ -34,6 +36,7 @@ function growth(fn: (input: string) => unknown, small: string, big: string, tria
     a = Math.min(a, Math.max(timeOf(fn, small, reps), 0.001));
     b = Math.min(b, timeOf(fn, big, reps));
     if (t === 0 && b / a > LINEAR_LIMIT * 4) break;
+    if (t >= 2 && b / a < LINEAR_LIMIT / 2) break;
   }
   return b / a;
 }

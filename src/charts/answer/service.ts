@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Config } from "../../config/schema.ts";
 import { errorLine } from "../../core/one-line.ts";
 import type { UserRef } from "../../core/ref.ts";
-import { createOctokit, type Octokit } from "../../github/client.ts";
+import { githubClient, type Octokit } from "../../github/client.ts";
 import { durationMs } from "../../notify/duration.ts";
 import { type Asker, addWaiter } from "../../notify/waiters.ts";
 import type { Store } from "../../store/store.ts";
@@ -149,11 +149,7 @@ export class ChartService {
 
   #octo(): Octokit {
     if (this.#opts.octokit) return this.#opts.octokit();
-    this.#octokit ??= createOctokit({
-      apiUrl: this.#opts.config.github.apiUrl,
-      ...(this.#opts.config.github.token ? { token: this.#opts.config.github.token } : {}),
-      log: this.#log,
-    });
+    this.#octokit ??= githubClient(this.#opts.config.github, { log: this.#log });
     return this.#octokit;
   }
 

@@ -2,19 +2,22 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ChartService } from "./charts/answer/service.ts";
 import { createCiProvider } from "./ci/index.ts";
+import { resumeFollows } from "./commands/follows.ts";
 import { commands } from "./commands/index.ts";
 import { ConfigError, type LoadedConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { redactor } from "./config/secrets.ts";
 import { AccessPolicy, accessProblems } from "./core/access.ts";
-import { Bot } from "./core/bot.ts";
+import { Bot, scrubReply } from "./core/bot.ts";
 import type { CommandSpec } from "./core/command.ts";
 import { errorLine } from "./core/one-line.ts";
 import { Registry } from "./core/registry.ts";
+import { FollowRecords } from "./follow/records.ts";
 import { githubClient, type Octokit } from "./github/client.ts";
 import { githubMembership } from "./github/membership.ts";
 import { createLogger } from "./log.ts";
 import { metrics } from "./metrics.ts";
+import { durationMs } from "./notify/duration.ts";
 import { Notifier } from "./notify/notifier.ts";
 import type { Services } from "./services.ts";
 import { openStore, type Store } from "./store/store.ts";
@@ -27,6 +30,12 @@ export interface App {
   close(): Promise<void>;
   /** Shutdown: outgoing requests in progress (GitHub) are aborted. */
   abort(): void;
+  /**
+   * Resumes the follows a restart (or a replica that died) left in the store, now and every
+   * notify.lease; call once the notifier's outbox is started. Resolves with the number this scan took
+   * once they have ended (tests); `run` does not wait for it.
+   */
+  resumeFollows(): Promise<number>;
 }
 
 export interface AppOptions {
@@ -97,6 +106,14 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     notifier = new Notifier({ config, store, log, now, services: () => services, github, metrics });
     return notifier;
   });
+  let follows: FollowRecords | undefined;
+  lazy(services, "follows", () => {
+    follows = new FollowRecords(store, log, durationMs(config.notify.lease));
+    return follows;
+  });
+  const resuming = new AbortController();
+  let rescan: NodeJS.Timeout | undefined;
+  const resumed = new Set<Promise<number>>();
   const registry = new Registry(opts.commands ?? commands);
   const bot = new Bot<Services>({
     registry,
@@ -117,9 +134,32 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions = {}): Pr
     abort() {
       shutdown.abort(new Error("binderbot is stopping"));
     },
+    resumeFollows() {
+      const scan = (): Promise<number> => {
+        const p = resumeFollows({
+          services,
+          prefix: config.prefix,
+          scrub: (reply) => scrubReply(reply, redact),
+          signal: resuming.signal,
+        }).catch((err: unknown) => {
+          log.warn({ err: errorLine(err) }, "cannot resume follows from the store; trying again later");
+          return 0;
+        });
+        resumed.add(p);
+        void p.finally(() => resumed.delete(p));
+        return p;
+      };
+      rescan ??= setInterval(scan, services.follows.leaseMs);
+      rescan.unref();
+      return scan();
+    },
     async close() {
+      if (rescan) clearInterval(rescan);
+      resuming.abort();
+      await Promise.allSettled([...resumed]);
       await notifier?.stop();
       await bot.close(); // follow-ups and long operations end before the store they write to
+      await follows?.idle(); // their leases are given up, so a restart resumes them at once
       charts?.close();
       await store.close();
       log.flush?.();

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { ChartService } from "./charts/answer/service.ts";
 import type { CiProvider } from "./ci/provider.ts";
 import type { Config } from "./config/schema.ts";
+import type { FollowRecords } from "./follow/records.ts";
 import type { Octokit } from "./github/client.ts";
 import type { Notifier } from "./notify/notifier.ts";
 import type { Store } from "./store/store.ts";
@@ -25,4 +26,6 @@ export interface Services {
   github: Octokit;
   /** Unasked messages: watchers, waiters, subscriptions, the outbox (started by `run`). */
   notify: Notifier;
+  /** Follows promised in a thread (`retry`, `bump`), kept in the store so a restart resumes them. */
+  follows: FollowRecords;
 }

@@ -94,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Unasked messages go out through the adapters' send(room, reply), once they are up.
   await app.services.notify.start(sendThrough(adapters));
+  // Follows a restart interrupted (`retry`, `bump`) go on, each on one replica, to their deadline.
+  void app.resumeFollows();
   if (http) registerWebhook(http, { ...app.services, notifier: app.services.notify, metrics });
   const shell = adapters.find((a) => a.platform === "shell") as ShellAdapter | undefined;
   const shellWatches = Object.keys(app.services.config.notify.rooms).some((r) => r.startsWith("shell:"));

@@ -7,6 +7,8 @@ import { bumpTarget } from "../deploy/bump-target.ts";
 import { DeployFileError } from "../deploy/deploy-file.ts";
 import { PinEditError } from "../deploy/pin-edit.ts";
 import type { Services } from "../services.ts";
+import { followLater } from "./follows.ts";
+import type { FollowCtx } from "./retry-follow.ts";
 import { prItems, runLine } from "./status-reply.ts";
 
 /** PRs followed per bot (services), so a second bump of an open PR does not follow it twice. */
@@ -58,7 +60,7 @@ export const bump: CommandSpec<Services> = {
     }
     const chartRepo = ctx.services.config.charts.find((c) => c.name === chart)?.github ?? chart;
     const pr = r.pr!;
-    const follows = followInThread(ctx, pr, r.to);
+    const follows = await followInThread(ctx, pr, r.to);
     return ok(
       [
         para(r.kind === "opened" ? "Opened " : "Updated ", link(pr.url, `PR #${pr.number}`), `: bump ${chart} to `, strong(r.to)),
@@ -84,27 +86,45 @@ export const bump: CommandSpec<Services> = {
 };
 
 /**
- * Follows the PR after the answer (once per PR) and says in the asker's thread how its deploy ended.
+ * Follows the PR after the answer (once per PR) and says in the asker's thread how its deploy ended;
+ * the follow is written to the store first, so a restart resumes it (commands/follows.ts).
  * False when no later message would reach anyone (then nothing is promised).
  */
-function followInThread(ctx: CommandContext<Services>, pr: { number: number; url: string }, version: string): boolean {
+async function followInThread(
+  ctx: CommandContext<Services>,
+  pr: { number: number; url: string },
+  version: string,
+): Promise<boolean> {
   if (!ctx.lasting) return false;
   const mine = following.get(ctx.services) ?? new Set<number>();
   following.set(ctx.services, mine);
   if (mine.has(pr.number)) return true;
   mine.add(pr.number);
-  ctx.later(async (signal) => {
-    try {
-      const outcome = await followBump(ctx.services, pr.number, signal);
-      await ctx.send(ok(outcomeBlocks(ctx, outcome, pr, version), { pr: pr.number, outcome }));
-    } finally {
-      mine.delete(pr.number);
-    }
-  });
+  const hours = ctx.services.config.deploy.bumpFollowHours;
+  try {
+    await followLater(ctx, { kind: "bump", bump: { pr: pr.number, url: pr.url, version } }, hours * 3_600_000, () =>
+      mine.delete(pr.number),
+    );
+  } catch (err) {
+    mine.delete(pr.number);
+    throw err;
+  }
   return true;
 }
 
-function outcomeBlocks(ctx: CommandContext<Services>, o: BumpOutcome, pr: { number: number; url: string }, version: string) {
+/** Follows a bump's PR to its deploy (or the deadline `until`) and says how it ended. */
+export async function tellBump(
+  ctx: FollowCtx,
+  bump: { pr: number; url: string; version: string },
+  until: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const outcome = await followBump(ctx.services, bump.pr, signal, until);
+  const pr = { number: bump.pr, url: bump.url };
+  await ctx.send(ok(outcomeBlocks(ctx, outcome, pr, bump.version), { pr: bump.pr, outcome }));
+}
+
+function outcomeBlocks(ctx: FollowCtx, o: BumpOutcome, pr: { number: number; url: string }, version: string) {
   const head = [link(pr.url, `PR #${pr.number}`), ` (${version})`];
   const d = ctx.services.config.deploy;
   if (o.kind === "closed") return [para(...head, " was closed without being merged: nothing was deployed.")];

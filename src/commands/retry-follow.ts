@@ -10,15 +10,17 @@ import { diagnoser } from "./why.ts";
 import { runData, runLabel, textLabel, verdictReply } from "./why-reply.ts";
 
 type Ctx = CommandContext<Services>;
+/** What a follow needs of a command's context (a follow resumed after a restart has no command). */
+export type FollowCtx = Pick<Ctx, "services" | "log" | "prefix"> & { send(reply: Reply): Promise<unknown> };
 
 /**
  * Follows the new attempt of a retried run and says in the asker's room and thread how it ended: green,
  * or failed again with the `why` verdict and decisive line; the outcome goes into the ledger.
  */
-export async function followUp(ctx: Ctx, run: CiRun, entry: LedgerEntry, signal: AbortSignal): Promise<void> {
+export async function followUp(ctx: FollowCtx, run: CiRun, ledgerId: string, until: number, signal: AbortSignal): Promise<void> {
   const cfg = ctx.services.config.retry;
   const settle = (outcome: LedgerEntry["outcome"], detail: string | null) =>
-    ledger(ctx).settle(entry.id, outcome, detail, ctx.services.now());
+    ledger(ctx).settle(ledgerId, outcome, detail, ctx.services.now());
   let ended: CiRun | null;
   try {
     ended = await awaitNewAttempt({
@@ -26,7 +28,7 @@ export async function followUp(ctx: Ctx, run: CiRun, entry: LedgerEntry, signal:
       runId: run.id,
       attemptBefore: run.attempt ?? null,
       pollMs: cfg.pollSeconds * 1000,
-      forMs: cfg.followMinutes * 60_000,
+      forMs: Math.max(0, until - ctx.services.now().getTime()),
       delay: ctx.services.delay,
       now: ctx.services.now,
       signal,
@@ -73,7 +75,7 @@ export async function followUp(ctx: Ctx, run: CiRun, entry: LedgerEntry, signal:
 
 /** The re-run failed again: `why`'s verdict on the new attempt, under one line that says so. */
 async function failedAgain(
-  ctx: Ctx,
+  ctx: FollowCtx,
   run: CiRun,
   settle: (o: LedgerEntry["outcome"], d: string | null) => Promise<void>,
 ): Promise<Reply> {

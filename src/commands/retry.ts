@@ -8,7 +8,7 @@ import { code, fail, link, list, ok, para, type Reply, strong } from "../core/re
 import { Confirmations } from "../retry/confirm.ts";
 import { type LedgerEntry, RetryLedger } from "../retry/ledger.ts";
 import type { Services } from "../services.ts";
-import { followUp } from "./retry-follow.ts";
+import { followLater } from "./follows.ts";
 import { diagnoser } from "./why.ts";
 import { runLabel, textLabel } from "./why-reply.ts";
 
@@ -86,7 +86,7 @@ export const retry: CommandSpec<Services> = {
   },
 };
 
-export function ledger(ctx: Ctx): RetryLedger {
+export function ledger(ctx: Pick<Ctx, "services">): RetryLedger {
   return new RetryLedger(ctx.services.store, ctx.services.config.deploy.github);
 }
 
@@ -231,7 +231,12 @@ export async function start(ctx: Ctx, run: CiRun, scope: Scope, seen: Seen, forc
     throw err;
   }
   const following = ctx.lasting;
-  if (following) ctx.later((signal) => followUp(ctx, run, entry, signal));
+  if (following)
+    await followLater(
+      ctx,
+      { kind: "retry", retry: { run, ledgerId: entry.id } },
+      ctx.services.config.retry.followMinutes * 60_000,
+    );
   const why = forced
     ? " (forced past a legitimate verdict)"
     : seen.verdict

@@ -92,7 +92,7 @@ export const why: CommandSpec<Services> = {
 };
 
 /** The `why` engine for a command: reads, diagnoses and records failed runs of the deploy. */
-export function diagnoser(ctx: Ctx): RunDiagnoser {
+export function diagnoser(ctx: Pick<Ctx, "services" | "log">): RunDiagnoser {
   const { ci, store, config } = ctx.services;
   const d = config.deploy;
   return new RunDiagnoser({

@@ -195,6 +195,11 @@ function redactInline(i: Inline, r: (s: string) => string): Inline {
   return i.text === undefined ? { link: r(i.link) } : { link: r(i.link), text: r(i.text) };
 }
 
+/** A reply's blocks scrubbed of secrets (what is said outside a command: a resumed follow). */
+export function scrubReply(reply: Reply, r: (s: string) => string): Reply {
+  return { ...reply, blocks: reply.blocks.map((b) => redactBlock(b, r)), error: reply.error == null ? null : r(reply.error) };
+}
+
 function redactBlock(b: Block, r: (s: string) => string): Block {
   switch (b.type) {
     case "paragraph":

@@ -34,10 +34,15 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * deploy workflow's runs of the merge commit until one has completed; gives up after
  * `deploy.bumpFollowHours`. A failed look (GitHub down for a while) is logged and tried again.
  */
-export async function followBump(s: Deps, pr: number, signal: AbortSignal): Promise<BumpOutcome> {
+export async function followBump(
+  s: Deps,
+  pr: number,
+  signal: AbortSignal,
+  /** The deadline (ms since epoch), kept across restarts; by default `deploy.bumpFollowHours` from now. */
+  until = s.now().getTime() + s.config.deploy.bumpFollowHours * 3_600_000,
+): Promise<BumpOutcome> {
   const d = s.config.deploy;
   const pollMs = d.bumpPollSeconds * 1000;
-  const until = s.now().getTime() + d.bumpFollowHours * 3_600_000;
   const target = splitRepo(d.github);
   let mergeSha: string | null = null;
   while (s.now().getTime() < until) {

@@ -6,7 +6,7 @@ import type { Message } from "../../src/core/message.ts";
 import { renderPlain } from "../../src/core/render.ts";
 import type { Reply } from "../../src/core/reply.ts";
 import type { Services } from "../../src/services.ts";
-import { openStore } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/store.ts";
 import { silentLogger } from "./log.ts";
 
 /**
@@ -64,6 +64,8 @@ export async function testApp(
     commands?: readonly CommandSpec<Services>[];
     waits?: AppWaits;
     delay?: (ms: number, signal?: AbortSignal) => Promise<void>;
+    /** A store shared with another app (a restart, a second replica); default: a fresh memory store. */
+    store?: Store;
   } = {},
 ): Promise<App> {
   const loaded = parseConfig(yaml, "test.yaml", opts.env ?? {});
@@ -71,7 +73,7 @@ export async function testApp(
     log: silentLogger(),
     // GitHub's retries and rate-limit waits in milliseconds instead of seconds: no test waits on them.
     waits: { githubRetryBaseMs: 1, ...opts.waits },
-    store: await openStore("memory", "."),
+    store: opts.store ?? (await openStore("memory", ".")),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.commands ? { commands: opts.commands } : {}),
     ...(opts.delay ? { delay: opts.delay } : {}),

@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../src/app.ts";
 import type { Outlet } from "../src/core/adapter.ts";
 import { renderPlain } from "../src/core/render.ts";
-import { say } from "./helpers/app.ts";
+import type { Target } from "../src/notify/subscriptions.ts";
+import { openStore } from "../src/store/store.ts";
+import { say, testApp } from "./helpers/app.ts";
 import { CHART_FILE, DEPLOY, type DeployWorld, deployWorld } from "./helpers/deploy.ts";
 
 // Flood control off: one operator says many commands in a few seconds here.
@@ -164,5 +169,58 @@ describe("after a bump: the asker's thread is told when the PR is merged and dep
     const r = await say(app, `!binder bump ${w.v.v2}`);
     expect(r?.ok, r ? renderPlain(r) : "").toBe(true);
     expect(renderPlain(r!)).not.toContain("I'll tell this thread");
+  });
+});
+
+describe("a bump follow survives a restart (the follow record in the store)", () => {
+  let w: DeployWorld;
+  let dir: string;
+  beforeAll(async () => {
+    w = await deployWorld();
+    dir = mkdtempSync(join(tmpdir(), "bb-bump-follow-"));
+  }, 60_000);
+  afterAll(async () => {
+    await w?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("merged and deployed while the bot was down: the restarted bot tells the original thread once", async () => {
+    const yaml = w.yaml(OPERATORS, "  bumpPollSeconds: 0.01");
+    const first = await testApp(yaml, { store: await openStore("sqlite", dir) });
+    const said: string[] = [];
+    const outlet: Outlet = {
+      answered: Promise.resolve(),
+      send: async (room, reply) => {
+        said.push(renderPlain(reply));
+        return { room, id: "1" };
+      },
+      update: async (p) => p,
+    };
+    const msg = { platform: "test", room: "ops", thread: "t9", userId: "alice", text: "!binder bump", eventId: "r1" };
+    const r = await first.bot.handle(msg, outlet);
+    expect(renderPlain(r!)).toContain("I'll tell this thread when it is merged and deployed");
+    await first.close(); // a restart while the PR is still open
+    expect(said).toEqual([]);
+
+    const pr = w.github.pullsOf(DEPLOY)[0]!;
+    const mergeSha = "b".repeat(40);
+    w.github.mergePull(DEPLOY, pr.number, mergeSha);
+    w.github.addRun(DEPLOY, { head_sha: mergeSha, conclusion: "success", run_number: 78 });
+
+    const second = await testApp(yaml, { store: await openStore("sqlite", dir) });
+    try {
+      const sent: Array<{ target: Target; text: string }> = [];
+      await second.services.notify.start(async (target, reply) => {
+        sent.push({ target, text: renderPlain(reply) });
+      });
+      expect(await second.resumeFollows()).toBe(1);
+      await second.services.notify.outbox.drain();
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.target).toEqual({ platform: "test", room: "ops", thread: "t9" });
+      expect(sent[0]?.text).toMatch(new RegExp(`^PR #${pr.number} .* is deployed\\. Deploy: run #78 `));
+      expect(await second.resumeFollows()).toBe(0);
+    } finally {
+      await second.close();
+    }
   });
 });

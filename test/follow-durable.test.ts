@@ -10,7 +10,7 @@ import type { FollowRecord } from "../src/follow/records.ts";
 import type { Target } from "../src/notify/subscriptions.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { type FakeGitHub, type FakeRun, startFakeGitHub } from "./fakes/github.ts";
-import { chartBotYaml, say, testApp } from "./helpers/app.ts";
+import { chartBotYaml, recordingOutlet, say, testApp } from "./helpers/app.ts";
 import { haveRedis, type RedisServer, startRedis } from "./helpers/redis.ts";
 import { DEPLOY, endAttempt, failedRun, SPURIOUS, steppedDelay } from "./helpers/retry.ts";
 import { skipWhy } from "./helpers/skip.ts";
@@ -61,13 +61,7 @@ async function retryThenStop(): Promise<FakeRun> {
   const first = await app(await openStore("sqlite", dir), stepped.delay);
   const run = failedRun(gh, now(), SPURIOUS);
   const said: Reply[] = [];
-  const outlet: Outlet = {
-    send: async (room, reply) => {
-      said.push(reply);
-      return { room, id: String(said.length) };
-    },
-    update: async (p) => p,
-  };
+  const outlet = recordingOutlet(said);
   const r = await first.bot.handle({ ...ALICE, text: "!binder retry", eventId: "e1", thread: THREAD }, outlet);
   expect(text(r)).toContain("I will say here how it ends");
   await stepped.waiting(); // following now

@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { App } from "../src/app.ts";
-import type { Outlet } from "../src/core/adapter.ts";
 import { renderPlain } from "../src/core/render.ts";
 import type { Reply } from "../src/core/reply.ts";
 import { type FakeGitHub, startFakeGitHub } from "./fakes/github.ts";
 import { FakeTravis } from "./fakes/travis.ts";
-import { chartBotYaml, say, testApp } from "./helpers/app.ts";
+import { chartBotYaml, recordingOutlet, say, testApp } from "./helpers/app.ts";
 import { DEPLOY, endAttempt, failedRun, LEGITIMATE, SPURIOUS, steppedDelay } from "./helpers/retry.ts";
 
 const OPS = `access:\n  roles:\n    operators: ["slack:UOPS", "slack:UOPS2"]\n`;
@@ -208,13 +207,7 @@ describe("!binder retry on GitHub Actions (fake GitHub records every request)", 
     await start("", { delay: stepped.delay });
     const run = failedRun(gh, now(), SPURIOUS);
     const said: Reply[] = [];
-    const outlet: Outlet = {
-      send: async (room, reply) => {
-        said.push(reply);
-        return { room, id: String(said.length) };
-      },
-      update: async (p) => p,
-    };
+    const outlet = recordingOutlet(said);
     const r = await app.bot.handle({ ...ALICE, text: "!binder retry", eventId: "e1", thread: "1700000000.000100" }, outlet);
     expect(r?.ok).toBe(true);
     expect(text(r)).toContain("I will say here how it ends");

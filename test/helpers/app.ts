@@ -1,6 +1,7 @@
 import type { App, AppWaits } from "../../src/app.ts";
 import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import type { Outlet } from "../../src/core/adapter.ts";
 import type { CommandSpec } from "../../src/core/command.ts";
 import type { Message } from "../../src/core/message.ts";
 import { renderPlain } from "../../src/core/render.ts";
@@ -78,6 +79,17 @@ export async function testApp(
     ...(opts.commands ? { commands: opts.commands } : {}),
     ...(opts.delay ? { delay: opts.delay } : {}),
   });
+}
+
+/** An outlet that keeps what is said later (a follow-up) in `said`. */
+export function recordingOutlet(said: Reply[]): Outlet {
+  return {
+    send: async (room, reply) => {
+      said.push(reply);
+      return { room, id: String(said.length) };
+    },
+    update: async (p) => p,
+  };
 }
 
 let seq = 0;

@@ -126,6 +126,18 @@ describe("follows survive a restart", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("retry: the deadline passed during the downtime but the run ended meanwhile: its outcome is said, not 'has not ended'", async () => {
+    const run = await retryThenStop();
+    endAttempt(gh, gh.updateRun(run.id, {}), null); // the new attempt passed while the bot was down
+    clock += 121 * 60_000; // and retry.followMinutes (120) passed too
+    const sent: Array<{ target: Target; reply: Reply }> = [];
+    const second = await restarted(await openStore("sqlite", dir), sent);
+    expect(await second.resumeFollows()).toBe(1);
+    await second.services.notify.outbox.drain();
+    expect(sent.map((s) => text(s.reply))).toEqual([expect.stringContaining("passed: the deploy is green again")]);
+    expect(await ledgerOutcome(second)).toMatchObject({ outcome: "success" });
+  });
+
   it("two bots on one store resume a record once (the follow lease)", async () => {
     const run = await retryThenStop();
     endAttempt(gh, gh.updateRun(run.id, {}), null);

@@ -45,7 +45,9 @@ export async function followBump(
   const pollMs = d.bumpPollSeconds * 1000;
   const target = splitRepo(d.github);
   let mergeSha: string | null = null;
-  while (s.now().getTime() < until) {
+  // Looks first and checks the deadline after: a follow resumed past its deadline, or one whose last
+  // pause ran past it, still takes one look, so a PR merged and deployed meanwhile is said as such.
+  for (;;) {
     try {
       if (mergeSha === null) {
         const p = (await s.github.pulls.get({ ...target, pull_number: pr })).data;
@@ -60,6 +62,7 @@ export async function followBump(
     } catch (err) {
       s.log.warn({ err: errorLine(err), pr }, "bump follow: could not look at the PR or its deploy");
     }
+    if (s.now().getTime() >= until) break;
     await pause(pollMs, signal);
   }
   return { kind: "gave-up", stage: mergeSha === null ? "merge" : "deploy", mergeSha };

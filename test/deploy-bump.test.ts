@@ -226,4 +226,30 @@ describe("a bump follow survives a restart (the follow record in the store)", ()
       await second.close();
     }
   });
+
+  it("a bump of the same PR after a restart: the thread's resumed follow is not doubled; another thread gets its own", async () => {
+    const yaml = w.yaml(OPERATORS, "  bumpPollSeconds: 3600");
+    const outlet: Outlet = { answered: Promise.resolve(), send: async (room) => ({ room, id: "1" }), update: async (p) => p };
+    const bump = (a: App, thread: string, eventId: string) =>
+      a.bot.handle({ platform: "test", room: "ops", thread, userId: "alice", text: "!binder bump", eventId }, outlet);
+    const bumps = async (a: App) => {
+      const out: Array<{ pr: number | undefined; thread: string | null | undefined }> = [];
+      for await (const r of a.services.follows.pending()) out.push({ pr: r.bump?.pr, thread: r.target.thread });
+      return out;
+    };
+    const first = await testApp(yaml, { store: await openStore("sqlite", dir) });
+    expect(renderPlain((await bump(first, "t20", "s1"))!)).toContain("I'll tell this thread");
+    await first.close(); // its record stays for the restart
+    const second = await testApp(yaml, { store: await openStore("sqlite", dir) });
+    try {
+      const [rec] = await bumps(second);
+      expect(rec).toMatchObject({ thread: "t20" });
+      expect(renderPlain((await bump(second, "t20", "s2"))!)).toContain("I'll tell this thread");
+      expect(await bumps(second)).toEqual([rec]); // the stored follow tells t20; no second one
+      await bump(second, "t21", "s3");
+      expect((await bumps(second)).map((r) => r.thread).sort()).toEqual(["t20", "t21"]);
+    } finally {
+      await second.close();
+    }
+  });
 });

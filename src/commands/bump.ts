@@ -1,5 +1,6 @@
 import type { CommandContext, CommandSpec } from "../core/command.ts";
 import { userRef } from "../core/message.ts";
+import { errorLine } from "../core/one-line.ts";
 import { code, codeBlock, fail, fields, link, list, ok, para, strong } from "../core/reply.ts";
 import { BumpError, type BumpResult, openBump } from "../deploy/bump.ts";
 import { type BumpOutcome, followBump } from "../deploy/bump-follow.ts";
@@ -11,8 +12,15 @@ import { followLater } from "./follows.ts";
 import type { FollowCtx } from "./retry-follow.ts";
 import { prItems, runLine } from "./status-reply.ts";
 
-/** PRs followed per bot (services), so a second bump of an open PR does not follow it twice. */
-const following = new WeakMap<object, Set<number>>();
+/**
+ * PR follows per bot (services), by PR and thread, so a second bump of an open PR in the same thread
+ * does not follow it twice; a bump in another thread gets its own follow, as its reply promises.
+ */
+const following = new WeakMap<object, Set<string>>();
+
+/** The thread a reply goes to, as a follow record names it. */
+const threadKey = (t: { platform: string; room: string; thread?: string | null | undefined }) =>
+  `${t.platform}\u0000${t.room}\u0000${t.thread ?? ""}`;
 
 /**
  * `!binder bump [chart] [version|ref]`: the bump commit no person types by hand. Target: bump-target.ts
@@ -96,20 +104,38 @@ async function followInThread(
   version: string,
 ): Promise<boolean> {
   if (!ctx.lasting) return false;
-  const mine = following.get(ctx.services) ?? new Set<number>();
+  const mine = following.get(ctx.services) ?? new Set<string>();
   following.set(ctx.services, mine);
-  if (mine.has(pr.number)) return true;
-  mine.add(pr.number);
+  const key = `${pr.number}\u0000${threadKey(ctx.message)}`;
+  if (mine.has(key)) return true;
+  if (await followedInStore(ctx, pr.number)) return true;
+  mine.add(key);
   const hours = ctx.services.config.deploy.bumpFollowHours;
   try {
     await followLater(ctx, { kind: "bump", bump: { pr: pr.number, url: pr.url, version } }, hours * 3_600_000, () =>
-      mine.delete(pr.number),
+      mine.delete(key),
     );
   } catch (err) {
-    mine.delete(pr.number);
+    mine.delete(key);
     throw err;
   }
   return true;
+}
+
+/**
+ * True when a follow record of this PR for this thread is in the store: written before a restart, it is
+ * resumed (or followed by another replica) and tells the thread, so a new bump there must not follow twice.
+ */
+async function followedInStore(ctx: CommandContext<Services>, pr: number): Promise<boolean> {
+  const here = threadKey(ctx.message);
+  try {
+    for await (const rec of ctx.services.follows.pending()) {
+      if (rec.bump?.pr === pr && threadKey(rec.target) === here) return true;
+    }
+  } catch (err) {
+    ctx.log.warn({ err: errorLine(err) }, "cannot read the follow records; following the PR here");
+  }
+  return false;
 }
 
 /** Follows a bump's PR to its deploy (or the deadline `until`) and says how it ended. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,6 +18,18 @@ describe("mirror", () => {
     for (const m of mirrors) expect(await m.hasCommit(tip)).toBe(true);
     expect(existsSync(join(dataDir, "mirrors", "c.git", "HEAD"))).toBe(true);
     expect(readdirSync(join(dataDir, "mirrors")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("a leftover at the mirror's path that is no mirror (no HEAD) is replaced; nothing is left beside it", async () => {
+    const repo = TestRepo.create();
+    const tip = repo.commit("first", { "README.md": "hi\n" });
+    const dataDir = mkdtempSync(join(tmpdir(), "bb-mirror-"));
+    mkdirSync(join(dataDir, "mirrors", "c.git"), { recursive: true });
+    writeFileSync(join(dataDir, "mirrors", "c.git", "config"), "half-made\n");
+    const m = new Mirror({ name: "c", url: repo.path, dataDir, log: silentLogger() });
+    await m.ready();
+    expect(await m.hasCommit(tip)).toBe(true);
+    expect(readdirSync(join(dataDir, "mirrors"))).toEqual(["c.git"]);
   });
 
   it("a clone that fails names the command and the source, in one line", async () => {

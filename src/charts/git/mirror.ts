@@ -174,25 +174,49 @@ export class Mirror {
     // Keep a commit-graph so that rev-list/log stay fast as history grows.
     await g.run(["config", "fetch.writeCommitGraph", "true"]);
     await g.run(["config", "gc.auto", "0"]);
+    await g.run(["config", "maintenance.auto", "false"]); // no extra git process after every fetch
     await g.run(["fetch", "--quiet", "--prune", "--tags", "--no-write-fetch-head", "origin"], { timeoutMs: timeout });
     await g.run(["commit-graph", "write", "--reachable"]).catch(() => {});
-    // Several processes (replicas, `ask` runs) may clone the same mirror at once: the first rename
-    // wins and the others use its mirror; never delete a complete mirror someone may be reading.
-    if (existsSync(join(this.dir, "HEAD"))) {
+    if (!(await this.#install(tmp))) {
       await rm(tmp, { recursive: true, force: true });
       this.#log.info("another process cloned the mirror first; using it");
-    } else {
-      await rm(this.dir, { recursive: true, force: true }); // a half-made directory, not a mirror
-      try {
-        await rename(tmp, this.dir);
-      } catch (e) {
-        if (!existsSync(join(this.dir, "HEAD"))) throw e;
-        await rm(tmp, { recursive: true, force: true });
-      }
     }
     this.mode = (await partialCloneFilter(this.git)) ? "blobless" : "full";
     this.lastFetch = this.#now();
     this.fetchCount++;
     this.#log.info({ mode, ms: Math.round(performance.now() - t0) }, "mirror cloned");
+  }
+
+  /**
+   * Moves a finished clone into place; false when another process's mirror is there already. Several
+   * processes (replicas, `ask` runs) may clone the same mirror at once: the first rename wins and the
+   * others use its mirror. Nothing is deleted at the mirror's path, where a finished mirror may appear
+   * at any moment; a leftover that is no mirror (no HEAD) is first renamed aside, then deleted.
+   */
+  async #install(tmp: string): Promise<boolean> {
+    const head = join(this.dir, "HEAD");
+    try {
+      await rename(tmp, this.dir);
+      return true;
+    } catch (e) {
+      if (existsSync(head)) return false;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOTDIR") throw e;
+    }
+    const aside = `${this.dir}.stale-${process.pid}-${randomUUID().slice(0, 8)}`;
+    await rename(this.dir, aside).catch(() => {}); // another process may have set it aside first
+    if (existsSync(join(aside, "HEAD"))) {
+      // A mirror was renamed in between the two steps: it stays, ours is dropped.
+      await rename(aside, this.dir).catch(() => this.#log.warn({ aside }, "a mirror was set aside; delete it by hand"));
+      return false;
+    }
+    await rm(aside, { recursive: true, force: true });
+    try {
+      await rename(tmp, this.dir);
+      return true;
+    } catch (e) {
+      if (existsSync(head)) return false;
+      throw e;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,22 @@ describe("mirror", () => {
     for (const m of mirrors) expect(await m.hasCommit(tip)).toBe(true);
     expect(existsSync(join(dataDir, "mirrors", "c.git", "HEAD"))).toBe(true);
     expect(readdirSync(join(dataDir, "mirrors")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    // What the clone wrote into the mirror's config: PR refs fetched, a commit-graph, no gc/maintenance runs.
+    const cfg = execFileSync("git", ["--git-dir", join(dataDir, "mirrors", "c.git"), "config", "--list", "--local"], {
+      encoding: "utf8",
+    }).split("\n");
+    expect(cfg).toEqual(
+      expect.arrayContaining([
+        "remote.origin.fetch=+refs/heads/*:refs/heads/*",
+        "remote.origin.fetch=+refs/tags/*:refs/tags/*",
+        "remote.origin.fetch=+refs/pull/*/head:refs/pull/*/head",
+        "fetch.writecommitgraph=true",
+        "gc.auto=0",
+        "maintenance.auto=false",
+      ]),
+    );
+    expect(cfg.filter((l) => l.startsWith("remote.origin.fetch="))).toHaveLength(3);
+    expect(mirrors.map((m) => m.mode)).toEqual(["blobless", "blobless", "blobless", "blobless"]);
   });
 
   it("a leftover at the mirror's path that is no mirror (no HEAD) is replaced; nothing is left beside it", async () => {

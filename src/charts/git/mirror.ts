@@ -152,14 +152,21 @@ export class Mirror {
     // when the remote does not support filtering.
     const source = isRemote(this.#opts.url) ? src : `file://${src}`;
     let mode: "blobless" | "full" = "blobless";
+    // Settings written by the clone itself (one process fewer each): a commit-graph kept so that
+    // rev-list/log stay fast as history grows; no automatic gc or maintenance process after fetches.
+    const settings = ["-c", "fetch.writeCommitGraph=true", "-c", "gc.auto=0", "-c", "maintenance.auto=false"];
     try {
-      const r = await runGit(["clone", "--bare", "--filter=blob:none", "--no-tags", "--", source, tmp], env, timeout);
+      const r = await runGit(
+        ["clone", "--bare", ...settings, "--filter=blob:none", "--no-tags", "--", source, tmp],
+        env,
+        timeout,
+      );
       // "filtering not recognized by server, ignoring": the remote sent everything.
       if (/filtering not recognized|filter.*ignored/i.test(r.stderr)) mode = "full";
     } catch (e) {
       this.#log.info({ err: errorLine(e) }, "blobless clone failed; trying a full clone");
       await rm(tmp, { recursive: true, force: true });
-      await runGit(["clone", "--bare", "--quiet", "--no-tags", "--", source, tmp], env, timeout);
+      await runGit(["clone", "--bare", ...settings, "--quiet", "--no-tags", "--", source, tmp], env, timeout);
     }
     const g = new Git(tmp);
     const filter = await partialCloneFilter(g);
@@ -170,18 +177,16 @@ export class Mirror {
       await g.run(["config", "--unset", "remote.origin.promisor"], { okCodes: [5] });
     }
     await g.run(["config", "--unset-all", "remote.origin.fetch"], { okCodes: [5] });
-    await ensureRefspecs(g);
-    // Keep a commit-graph so that rev-list/log stay fast as history grows.
-    await g.run(["config", "fetch.writeCommitGraph", "true"]);
-    await g.run(["config", "gc.auto", "0"]);
-    await g.run(["config", "maintenance.auto", "false"]); // no extra git process after every fetch
+    for (const spec of REFSPECS) await g.run(["config", "--add", "remote.origin.fetch", spec]);
     await g.run(["fetch", "--quiet", "--prune", "--tags", "--no-write-fetch-head", "origin"], { timeoutMs: timeout });
     await g.run(["commit-graph", "write", "--reachable"]).catch(() => {});
-    if (!(await this.#install(tmp))) {
+    if (await this.#install(tmp)) {
+      this.mode = mode;
+    } else {
       await rm(tmp, { recursive: true, force: true });
       this.#log.info("another process cloned the mirror first; using it");
+      this.mode = (await partialCloneFilter(this.git)) ? "blobless" : "full";
     }
-    this.mode = (await partialCloneFilter(this.git)) ? "blobless" : "full";
     this.lastFetch = this.#now();
     this.fetchCount++;
     this.#log.info({ mode, ms: Math.round(performance.now() - t0) }, "mirror cloned");

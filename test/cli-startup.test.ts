@@ -38,6 +38,8 @@ describe("what a subcommand loads", () => {
     expect(r.packages).toContain("zod");
     expect(r.packages).toContain("pino");
     for (const lib of CHAT_LIBS) expect(r.packages).not.toContain(lib);
+    // GitHub's client loads on the first request to GitHub, which `help` never makes.
+    for (const lib of ["@octokit/rest", "bottleneck"]) expect(r.packages).not.toContain(lib);
   });
 
   it.each([

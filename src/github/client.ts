@@ -1,7 +1,6 @@
-import { retry } from "@octokit/plugin-retry";
-import { throttling } from "@octokit/plugin-throttling";
-import { Octokit } from "@octokit/rest";
-import Bottleneck from "bottleneck/light.js";
+import { createRequire } from "node:module";
+import type { Octokit } from "@octokit/rest";
+import type Bottleneck from "bottleneck/light.js";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import { networkCause, unreachable } from "../core/network.ts";
@@ -46,7 +45,23 @@ function failFast(octokit: Pick<Octokit, "hook">): void {
   });
 }
 
-const ThrottledOctokit = Octokit.plugin(failFast, retry, throttling);
+/**
+ * Octokit, its plugins and Bottleneck (~35 files) load on the first client, not at start-up: `ask
+ * help`, `diagnose` and a bot that has not talked to GitHub yet never pay for them. `require` of these
+ * ES modules is synchronous (Node >= 20.19), so the callers' `services.github` stays a plain getter.
+ */
+const load = createRequire(import.meta.url);
+let throttled: (new (o: object) => unknown) | undefined;
+let bottleneck: typeof Bottleneck | undefined;
+function throttledOctokit(): new (o: object) => unknown {
+  if (!throttled) {
+    const { Octokit: Rest } = load("@octokit/rest") as typeof import("@octokit/rest");
+    const { retry } = load("@octokit/plugin-retry") as typeof import("@octokit/plugin-retry");
+    const { throttling } = load("@octokit/plugin-throttling") as typeof import("@octokit/plugin-throttling");
+    throttled = Rest.plugin(failFast, retry, throttling) as unknown as new (o: object) => unknown;
+  }
+  return throttled;
+}
 
 /**
  * The one way binderbot talks to GitHub: @octokit/rest with retry (5xx, timeouts; not an unreachable
@@ -67,6 +82,7 @@ export function createOctokit(opts: OctokitOptions): Octokit {
       signal: AbortSignal.any([init?.signal ?? AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])]),
     });
 
+  const ThrottledOctokit = throttledOctokit();
   return new ThrottledOctokit({
     baseUrl: opts.apiUrl.replace(/\/+$/, ""),
     ...(opts.token ? { auth: opts.token } : {}),
@@ -115,7 +131,9 @@ export function githubClient(github: Config["github"], opts: Omit<OctokitOptions
  * of this client's own; with GitHub's seconds the plugin's own groups stay in use.
  */
 function spacing(base: number): Record<"write" | "notifications" | "search", Bottleneck.Group> {
-  const group = (minTime: number) => new Bottleneck.Group({ maxConcurrent: 1, minTime });
+  bottleneck ??= load("bottleneck/light.js") as typeof Bottleneck;
+  const B = bottleneck;
+  const group = (minTime: number) => new B.Group({ maxConcurrent: 1, minTime });
   return { write: group(base), notifications: group(3 * base), search: group(2 * base) };
 }
 

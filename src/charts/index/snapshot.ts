@@ -1,4 +1,6 @@
-import semver from "semver";
+// One function each, not the whole package: `import "semver"` loads ~50 files, which every start pays.
+import semverRcompare from "semver/functions/rcompare.js";
+import semverValid from "semver/functions/valid.js";
 import { isSha } from "../../core/ref.ts";
 import type { RawIndex } from "./parse.ts";
 import { parseChartVersion, shaMatches } from "./version-format.ts";
@@ -115,10 +117,10 @@ function createdMs(e: IndexEntry): number {
 function newestFirst(a: IndexEntry, b: IndexEntry): number {
   const d = createdMs(b) - createdMs(a);
   if (d !== 0 && !Number.isNaN(d)) return d;
-  const va = semver.valid(a.version, { loose: true });
-  const vb = semver.valid(b.version, { loose: true });
+  const va = semverValid(a.version, { loose: true });
+  const vb = semverValid(b.version, { loose: true });
   if (va && vb) {
-    const c = semver.rcompare(va, vb, { loose: true });
+    const c = semverRcompare(va, vb, { loose: true });
     if (c !== 0) return c;
   } else if (va || vb) return va ? -1 : 1;
   return a.version < b.version ? 1 : a.version > b.version ? -1 : 0;

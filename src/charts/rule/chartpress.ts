@@ -1,6 +1,10 @@
 import { posix } from "node:path";
 import yaml from "js-yaml";
-import semver from "semver";
+// One function each, not the whole package: `import "semver"` loads ~50 files, which every start pays.
+import semverCoerce from "semver/functions/coerce.js";
+import semverGt from "semver/functions/gt.js";
+import semverLt from "semver/functions/lt.js";
+import semverSatisfies from "semver/functions/satisfies.js";
 import { errorLine } from "../../core/one-line.ts";
 import type { Git } from "../git/git.ts";
 
@@ -57,12 +61,12 @@ const CHARTPRESS_RELEASES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 export function generationOf(version: string): Generation {
-  const v = semver.coerce(version)?.version ?? "0.0.0";
-  if (semver.lt(v, "0.4.0")) return 0;
-  if (semver.lt(v, "0.5.0")) return 1;
-  if (semver.lt(v, "0.6.0")) return 2;
-  if (semver.lt(v, "0.7.0")) return 3;
-  if (semver.lt(v, "2.0.0")) return 4;
+  const v = semverCoerce(version)?.version ?? "0.0.0";
+  if (semverLt(v, "0.4.0")) return 0;
+  if (semverLt(v, "0.5.0")) return 1;
+  if (semverLt(v, "0.6.0")) return 2;
+  if (semverLt(v, "0.7.0")) return 3;
+  if (semverLt(v, "2.0.0")) return 4;
   return 5;
 }
 
@@ -75,8 +79,8 @@ export function resolveChartpress(range: string | null, date: string): string | 
   let best: string | null = null;
   for (const [v, d] of CHARTPRESS_RELEASES) {
     if (Date.parse(d) > at) continue;
-    if (range && !semver.satisfies(v, range, { loose: true })) continue;
-    if (!best || semver.gt(v, best)) best = v;
+    if (range && !semverSatisfies(v, range, { loose: true })) continue;
+    if (!best || semverGt(v, best)) best = v;
   }
   return best;
 }

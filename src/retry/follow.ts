@@ -24,23 +24,10 @@ export async function awaitNewAttempt(o: FollowOptions): Promise<CiRun | null> {
   const until = o.now().getTime() + o.forMs;
   let seenRunning = false;
   let failures = 0;
-  const ended = (run: CiRun) => {
-    const newer = o.attemptBefore !== null && typeof run.attempt === "number" && run.attempt > o.attemptBefore;
-    return run.conclusion !== "running" && (seenRunning || newer);
-  };
-  if (o.now().getTime() >= until) {
-    // The deadline passed before the first look (a follow resumed after a long downtime): one look,
-    // so a run that ended meanwhile is said as it ended, not as "has not ended".
-    try {
-      const run = await o.ci.run(o.runId);
-      return ended(run) ? run : null;
-    } catch (err) {
-      o.onError?.(err);
-      return null;
-    }
-  }
-  while (o.now().getTime() < until) {
-    await o.delay(o.pollMs, o.signal);
+  // At least one look, even when the deadline passed before it (a follow resumed after a long
+  // downtime), so a run that ended meanwhile is said as it ended, not as "has not ended".
+  for (let looks = 0; looks === 0 || o.now().getTime() < until; looks++) {
+    if (looks > 0 || o.now().getTime() < until) await o.delay(o.pollMs, o.signal);
     let run: CiRun;
     try {
       run = await o.ci.run(o.runId);
@@ -54,7 +41,8 @@ export async function awaitNewAttempt(o: FollowOptions): Promise<CiRun | null> {
       seenRunning = true;
       continue;
     }
-    if (ended(run)) return run;
+    const newer = o.attemptBefore !== null && typeof run.attempt === "number" && run.attempt > o.attemptBefore;
+    if (seenRunning || newer) return run;
   }
   return null;
 }

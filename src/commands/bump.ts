@@ -108,10 +108,13 @@ async function followInThread(
   following.set(ctx.services, mine);
   const key = `${pr.number}\u0000${threadKey(ctx.message)}`;
   if (mine.has(key)) return true;
-  if (await followedInStore(ctx, pr.number)) return true;
-  mine.add(key);
+  mine.add(key); // before the store is read, so a bump arriving meanwhile does not follow it too
   const hours = ctx.services.config.deploy.bumpFollowHours;
   try {
+    if (await followedInStore(ctx, pr.number)) {
+      mine.delete(key);
+      return true;
+    }
     await followLater(ctx, { kind: "bump", bump: { pr: pr.number, url: pr.url, version } }, hours * 3_600_000, () =>
       mine.delete(key),
     );

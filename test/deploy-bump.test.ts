@@ -7,7 +7,7 @@ import type { Outlet } from "../src/core/adapter.ts";
 import { renderPlain } from "../src/core/render.ts";
 import type { Target } from "../src/notify/subscriptions.ts";
 import { openStore } from "../src/store/store.ts";
-import { say, testApp } from "./helpers/app.ts";
+import { recordingOutlet, say, testApp } from "./helpers/app.ts";
 import { CHART_FILE, DEPLOY, type DeployWorld, deployWorld } from "./helpers/deploy.ts";
 
 // Flood control off: one operator says many commands in a few seconds here.
@@ -229,7 +229,7 @@ describe("a bump follow survives a restart (the follow record in the store)", ()
 
   it("a bump of the same PR after a restart: the thread's resumed follow is not doubled; another thread gets its own", async () => {
     const yaml = w.yaml(OPERATORS, "  bumpPollSeconds: 3600");
-    const outlet: Outlet = { answered: Promise.resolve(), send: async (room) => ({ room, id: "1" }), update: async (p) => p };
+    const outlet = recordingOutlet([]);
     const bump = (a: App, thread: string, eventId: string) =>
       a.bot.handle({ platform: "test", room: "ops", thread, userId: "alice", text: "!binder bump", eventId }, outlet);
     const bumps = async (a: App) => {
